@@ -1,4 +1,11 @@
+export { compose } from './compose.js';
 export * from './errors.js';
+export { type ChatStream, createGateway, type Gateway, type GatewayOptions, type GatewayResponse } from './gateway.js';
+export { type Summary, WindowedHistogram } from './histogram.js';
 export { ChunkAssembler, responseAsStream, responseReply, responseToChunks, streamReply } from './reply.js';
+export * as semconv from './semconv.js';
+export { createStateKey } from './state.js';
+export type { GatewayStats, SeriesStats } from './stats.js';
 export type * from './types.js';
+export { validateRequest } from './validate.js';
 export * from './wire.js';

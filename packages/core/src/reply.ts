@@ -133,13 +133,24 @@ export function responseReply(response: ChatCompletion): ResponseReply {
 
 /** The chunks a provider would have streamed for `response` (used to replay whole answers as streams). */
 export function responseToChunks(response: ChatCompletion): ChatCompletionChunk[] {
-  const base = { id: response.id, object: 'chat.completion.chunk' as const, created: response.created, model: response.model };
+  const base = {
+    id: response.id,
+    object: 'chat.completion.chunk' as const,
+    created: response.created,
+    model: response.model,
+  };
   const chunks: ChatCompletionChunk[] = [];
   for (const choice of response.choices) {
     const { message } = choice;
-    chunks.push({ ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    chunks.push({
+      ...base,
+      choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
     if (message.content) {
-      chunks.push({ ...base, choices: [{ index: choice.index, delta: { content: message.content }, finish_reason: null }] });
+      chunks.push({
+        ...base,
+        choices: [{ index: choice.index, delta: { content: message.content }, finish_reason: null }],
+      });
     }
     if (message.tool_calls?.length) {
       chunks.push({

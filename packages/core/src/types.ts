@@ -1,6 +1,12 @@
 import type { Meter, Span, Tracer } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, EmbeddingRequest, EmbeddingResponse } from './wire.js';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from './wire.js';
 
 /** Typed key for plugin state on a context; create one per plugin with `createStateKey`. */
 export interface StateKey<T> {

@@ -1,0 +1,574 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Attributes,
+  type Context,
+  context,
+  createNoopMeter,
+  diag,
+  type MeterProvider,
+  metrics,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
+import { type Dispatcher, getGlobalDispatcher } from 'undici';
+import { Call } from './call-context.js';
+import { compose } from './compose.js';
+import { AbortError, ConfigError, FlowgateError, GatewayClosedError, NoProviderError } from './errors.js';
+import { type CoreInstruments, createCoreInstruments } from './instruments.js';
+import { type Registry, setupPlugins } from './plugin-host.js';
+import { responseToChunks } from './reply.js';
+import * as sc from './semconv.js';
+import { type GatewayStats, StatsRecorder } from './stats.js';
+import type {
+  AttemptContext,
+  CallContext,
+  CallMeta,
+  CallOptions,
+  Plugin,
+  Provider,
+  Reply,
+  Router,
+  StreamReply,
+  Target,
+} from './types.js';
+import { validateRequest } from './validate.js';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from './wire.js';
+
+export interface GatewayOptions {
+  /** Upstream providers, in order of preference for the default router. */
+  providers: Provider[];
+  /** Plugins, set up in order. The first plugin's middleware is the outermost. */
+  plugins?: Plugin[];
+  /** Defaults to the global tracer provider (a no-op until an SDK registers one). */
+  tracerProvider?: TracerProvider;
+  /** Defaults to the global meter provider at creation time: start telemetry before creating the gateway. */
+  meterProvider?: MeterProvider;
+  /** Deadline for calls that do not pass `timeoutMs`. */
+  defaultTimeoutMs?: number;
+  /** Window of `gateway.stats()`; default 60 s. */
+  statsWindowMs?: number;
+}
+
+/** A whole answer with what the gateway learned on the way (provider, attempts, plugin data). */
+export type GatewayResponse = ChatCompletion & { flowgate: CallMeta };
+
+/**
+ * A streamed call: iterate it for chunks as they arrive. `response` settles once the stream has been
+ * read to its end (or failed); the stream can be read only once.
+ */
+export interface ChatStream extends AsyncIterable<ChatCompletionChunk> {
+  readonly response: Promise<GatewayResponse>;
+  readonly meta: CallMeta;
+}
+
+export interface Gateway {
+  readonly providers: readonly Provider[];
+  complete(request: ChatCompletionRequest, options?: CallOptions): Promise<GatewayResponse>;
+  stream(request: ChatCompletionRequest, options?: CallOptions): ChatStream;
+  embed(request: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
+  /** Per operation and per provider latency and time-to-first-chunk over the sliding window. */
+  stats(): GatewayStats;
+  /** Resolves when every plugin's start-up work (such as pool warm-up) is done. Calls wait for it. */
+  ready(): Promise<void>;
+  /** Closes plugins in reverse order of setup, then the providers. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const SCOPE = '@flowgate/core';
+const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
+
+interface Finish {
+  response?: ChatCompletion;
+  error?: unknown;
+  ttfcMs?: number;
+}
+
+/**
+ * Creates a gateway: validates the configuration, sets up the plugins, and composes the call and
+ * attempt middleware once.
+ *
+ * @example
+ * const gateway = createGateway({ providers: [openai({ apiKey: process.env.OPENAI_API_KEY })] });
+ * const res = await gateway.complete({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  return new GatewayImpl(options);
+}
+
+class GatewayImpl implements Gateway {
+  readonly providers: readonly Provider[];
+  private readonly tracer;
+  private readonly instruments: CoreInstruments;
+  private readonly metricsOn: boolean;
+  private readonly registry: Registry;
+  private readonly router: Router;
+  private readonly dispatcher: Dispatcher;
+  private readonly runChain: (call: CallContext) => Promise<Reply>;
+  private readonly runAttempt: (ctx: AttemptContext) => Promise<Reply>;
+  private readonly statsRecorder: StatsRecorder;
+  private readonly defaultTimeoutMs: number | undefined;
+  private readonly readyPromise: Promise<void>;
+  private started = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: GatewayOptions) {
+    if (!options || !Array.isArray(options.providers) || options.providers.length === 0) {
+      throw new ConfigError('createGateway needs at least one provider in `providers`');
+    }
+    const ids = new Set<string>();
+    for (const p of options.providers) {
+      if (typeof p?.id !== 'string' || typeof p.send !== 'function' || typeof p.serves !== 'function') {
+        throw new ConfigError('a provider must have a string `id` and `serves`/`send` functions');
+      }
+      if (ids.has(p.id)) throw new ConfigError(`two providers have the id "${p.id}"; give one an explicit \`id\``);
+      ids.add(p.id);
+    }
+    this.providers = Object.freeze([...options.providers]);
+    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
+    const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
+    this.instruments = createCoreInstruments(meter);
+    // With no SDK the instruments are the API's shared no-op: skip building metric attributes at all.
+    this.metricsOn = this.instruments.duration !== NOOP_HISTOGRAM;
+    this.defaultTimeoutMs = options.defaultTimeoutMs;
+    this.statsRecorder = new StatsRecorder(options.statsWindowMs);
+
+    this.registry = setupPlugins(options.plugins ?? [], this.providers, this.tracer, meter);
+    this.router = this.registry.router ?? this.defaultRouter();
+    this.dispatcher = this.registry.dispatcher ?? getGlobalDispatcher();
+    this.runAttempt = compose(this.registry.attemptMiddleware, (ctx) => ctx.target.provider.send(ctx));
+    // Every context on this chain is a `Call`; middleware sees it through the `CallContext` interface.
+    this.runChain = compose(this.registry.callMiddleware, (ctx) => this.attemptAll(ctx as Call));
+    if (this.registry.startup.length === 0) {
+      this.started = true;
+      this.readyPromise = Promise.resolve();
+    } else {
+      this.readyPromise = Promise.all(this.registry.startup).then(() => {
+        this.started = true;
+      });
+      this.readyPromise.catch(() => {});
+    }
+  }
+
+  private defaultRouter(): Router {
+    const providers = this.providers;
+    return {
+      name: 'first-match',
+      plan(ctx) {
+        const model = ctx.request.model;
+        for (const provider of providers) if (provider.serves(model)) return [{ provider, model }];
+        throw new NoProviderError(model);
+      },
+    };
+  }
+
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  stats(): GatewayStats {
+    return this.statsRecorder.snapshot();
+  }
+
+  // ---- a call ------------------------------------------------------------------------------
+
+  private begin(request: ChatCompletionRequest, options: CallOptions | undefined, streaming: boolean): Call {
+    if (this.closing) throw new GatewayClosedError();
+    validateRequest(request);
+    const span = this.tracer.startSpan(`${sc.GEN_AI_OPERATION_CHAT} ${request.model}`, { kind: SpanKind.CLIENT });
+    const call = new Call(request, streaming, options, span, this.dispatcher, randomUUID(), this.defaultTimeoutMs);
+    if (span.isRecording()) {
+      span.setAttribute(sc.ATTR_GEN_AI_OPERATION_NAME, sc.GEN_AI_OPERATION_CHAT);
+      span.setAttribute(sc.ATTR_GEN_AI_REQUEST_MODEL, request.model);
+      span.setAttribute(sc.ATTR_FLOWGATE_CALL_ID, call.meta.callId);
+      span.setAttribute(sc.ATTR_FLOWGATE_STREAM, streaming);
+      const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+      if (maxTokens !== undefined) span.setAttribute(sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS, maxTokens);
+      if (request.temperature != null) span.setAttribute(sc.ATTR_GEN_AI_REQUEST_TEMPERATURE, request.temperature);
+      if (request.top_p != null) span.setAttribute(sc.ATTR_GEN_AI_REQUEST_TOP_P, request.top_p);
+      if (request.seed != null) span.setAttribute(sc.ATTR_GEN_AI_REQUEST_SEED, request.seed);
+      if (call.metadata.tenant !== undefined) span.setAttribute(sc.ATTR_FLOWGATE_TENANT, call.metadata.tenant);
+    }
+    return call;
+  }
+
+  private async run(call: Call): Promise<Reply> {
+    if (!this.started) await this.readyPromise;
+    const hooks = this.registry.requestHooks;
+    for (let i = 0; i < hooks.length; i++) {
+      const r = hooks[i]!(call);
+      if (r) await r;
+    }
+    return this.runChain(call);
+  }
+
+  /** The end of the call onion: plan, then try targets in order while the router says to go on. */
+  private async attemptAll(call: Call): Promise<Reply> {
+    const targets = await this.router.plan(call);
+    if (targets.length === 0) throw new NoProviderError(call.request.model);
+    for (let i = 0; ; i++) {
+      if (call.signal.aborted) throw call.signal.reason;
+      const target = targets[i]!;
+      const actx = this.attemptContext(call, target, i + 1);
+      const started = performance.now();
+      try {
+        const reply = actx.attemptSpan.isRecording()
+          ? await context.with(trace.setSpan(context.active(), actx.attemptSpan), this.runAttempt, undefined, actx)
+          : await this.runAttempt(actx);
+        if (reply.type === 'response') this.endAttempt(actx, started, undefined);
+        else
+          reply.response.then(
+            () => this.endAttempt(actx, started, undefined),
+            (err: unknown) => this.endAttempt(actx, started, err),
+          );
+        return reply;
+      } catch (err) {
+        this.endAttempt(actx, started, err);
+        const last = i === targets.length - 1;
+        const goOn = this.router.shouldFallback ? this.router.shouldFallback(err, actx) : isRetryable(err);
+        if (last || !goOn || call.signal.aborted) throw err;
+      }
+    }
+  }
+
+  private attemptContext(call: Call, target: Target, attempt: number): AttemptContext {
+    call.lastTarget = target;
+    let attemptSpan: Span = call.span;
+    if (call.span.isRecording()) {
+      const parent: Context = trace.setSpan(context.active(), call.span);
+      attemptSpan = this.tracer.startSpan(`attempt ${target.provider.id}`, { kind: SpanKind.INTERNAL }, parent);
+      attemptSpan.setAttribute(sc.ATTR_FLOWGATE_ATTEMPT, attempt);
+      attemptSpan.setAttribute(sc.ATTR_FLOWGATE_PROVIDER_ID, target.provider.id);
+      attemptSpan.setAttribute(sc.ATTR_GEN_AI_PROVIDER_NAME, target.provider.system);
+      attemptSpan.setAttribute(sc.ATTR_GEN_AI_REQUEST_MODEL, target.model);
+      const addr = target.provider.address;
+      if (addr) {
+        attemptSpan.setAttribute(sc.ATTR_SERVER_ADDRESS, addr.host);
+        attemptSpan.setAttribute(sc.ATTR_SERVER_PORT, addr.port);
+      }
+    }
+    const actx = Object.create(call) as { -readonly [K in keyof AttemptContext]: AttemptContext[K] };
+    actx.target = target;
+    actx.attempt = attempt;
+    actx.attemptSpan = attemptSpan;
+    actx.targetRequest = target.model === call.request.model ? call.request : { ...call.request, model: target.model };
+    return actx;
+  }
+
+  private endAttempt(actx: AttemptContext, started: number, err: unknown): void {
+    const info = {
+      provider: actx.target.provider.id,
+      model: actx.target.model,
+      outcome: err === undefined ? ('ok' as const) : ('error' as const),
+      durationMs: performance.now() - started,
+      ...(err === undefined ? {} : { errorCode: errorType(err) }),
+    };
+    actx.meta.attempts.push(info);
+    const span = actx.attemptSpan;
+    if (span === actx.span || !span.isRecording()) return;
+    if (err !== undefined) markError(span, err);
+    span.end();
+  }
+
+  complete = async (request: ChatCompletionRequest, options?: CallOptions): Promise<GatewayResponse> => {
+    const call = this.begin(request, options, false);
+    let response: ChatCompletion;
+    try {
+      const reply = await this.run(call);
+      response = reply.type === 'response' ? reply.response : await drain(reply);
+    } catch (err) {
+      await this.finish(call, { error: err });
+      throw err;
+    }
+    await this.finish(call, { response });
+    return withMeta(response, call.meta);
+  };
+
+  stream = (request: ChatCompletionRequest, options?: CallOptions): ChatStream => {
+    let call: Call;
+    try {
+      call = this.begin(request, options, true);
+    } catch (err) {
+      return failedStream(err);
+    }
+    return new GatewayStream(call, this.run(call), this);
+  };
+
+  /** Records the outcome everywhere (span, metrics, stats), runs the observers, then ends the call. */
+  async finish(call: Call, f: Finish): Promise<void> {
+    const durationMs = performance.now() - call.startTime;
+    const target = call.lastTarget;
+    const ok = f.error === undefined;
+    this.statsRecorder.record(call.operation, target?.provider.id, durationMs, f.ttfcMs, ok);
+    const span = call.span;
+    const recording = span.isRecording();
+    const response = f.response;
+    if (response) {
+      call.meta.provider = target?.provider.id;
+      call.meta.model = response.model;
+    }
+    if (recording) {
+      if (target) {
+        span.setAttribute(sc.ATTR_GEN_AI_PROVIDER_NAME, target.provider.system);
+        span.setAttribute(sc.ATTR_FLOWGATE_PROVIDER_ID, target.provider.id);
+        if (target.provider.address) {
+          span.setAttribute(sc.ATTR_SERVER_ADDRESS, target.provider.address.host);
+          span.setAttribute(sc.ATTR_SERVER_PORT, target.provider.address.port);
+        }
+      }
+      if (response) {
+        span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_MODEL, response.model);
+        span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_ID, response.id);
+        span.setAttribute(
+          sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+          response.choices.map((c) => c.finish_reason ?? ''),
+        );
+        if (response.usage) {
+          span.setAttribute(sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, response.usage.prompt_tokens);
+          span.setAttribute(sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, response.usage.completion_tokens);
+        }
+      } else markError(span, f.error);
+    }
+    if (this.metricsOn) this.recordMetrics(call, f, durationMs);
+    if (response) await this.observe(call, this.registry.responseObservers, response);
+    else await this.observe(call, this.registry.errorObservers, f.error);
+    call.dispose();
+    span.end();
+  }
+
+  private recordMetrics(call: Call, f: Finish, durationMs: number): void {
+    const target = call.lastTarget;
+    const attrs: Attributes = {
+      [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.GEN_AI_OPERATION_CHAT,
+      [sc.ATTR_GEN_AI_REQUEST_MODEL]: call.request.model,
+    };
+    if (target) {
+      attrs[sc.ATTR_GEN_AI_PROVIDER_NAME] = target.provider.system;
+      if (target.provider.address) {
+        attrs[sc.ATTR_SERVER_ADDRESS] = target.provider.address.host;
+        attrs[sc.ATTR_SERVER_PORT] = target.provider.address.port;
+      }
+    }
+    if (f.response) attrs[sc.ATTR_GEN_AI_RESPONSE_MODEL] = f.response.model;
+    else attrs[sc.ATTR_ERROR_TYPE] = errorType(f.error);
+    const { instruments } = this;
+    instruments.duration.record(durationMs / 1000, attrs);
+    if (f.ttfcMs !== undefined) instruments.timeToFirstChunk.record(f.ttfcMs / 1000, attrs);
+    const usage = f.response?.usage;
+    if (usage) {
+      instruments.tokenUsage.record(usage.prompt_tokens, { ...attrs, [sc.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
+      instruments.tokenUsage.record(usage.completion_tokens, { ...attrs, [sc.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+    }
+    instruments.requests.add(1, {
+      [sc.ATTR_GEN_AI_REQUEST_MODEL]: call.request.model,
+      [sc.ATTR_GEN_AI_PROVIDER_NAME]: target?.provider.system ?? 'none',
+      [sc.ATTR_FLOWGATE_OUTCOME]: outcomeOf(f.error),
+    });
+  }
+
+  /** Runs observers; a throw or rejection is logged and recorded on the span, never passed on. */
+  private async observe<T>(
+    call: Call,
+    observers: readonly ((ctx: Call, value: T) => void | Promise<void>)[],
+    value: T,
+  ): Promise<void> {
+    if (observers.length === 0) return;
+    let pending: Promise<void>[] | undefined;
+    for (const observer of observers) {
+      try {
+        const r = observer(call, value);
+        if (r && typeof r.then === 'function') {
+          pending ??= [];
+          pending.push(r.catch((err) => reportObserverError(call, err)));
+        }
+      } catch (err) {
+        reportObserverError(call, err);
+      }
+    }
+    if (pending) await Promise.all(pending);
+  }
+
+  embed = async (request: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse> => {
+    if (this.closing) throw new GatewayClosedError();
+    if (!this.started) await this.readyPromise;
+    const provider = this.providers.find((p) => p.embed && p.serves(request.model));
+    if (!provider?.embed) throw new NoProviderError(request.model);
+    const span = this.tracer.startSpan(`embeddings ${request.model}`, { kind: SpanKind.CLIENT });
+    const call = new Call(
+      { model: request.model, messages: [] },
+      false,
+      options,
+      span,
+      this.dispatcher,
+      randomUUID(),
+      this.defaultTimeoutMs,
+    );
+    try {
+      if (span.isRecording()) {
+        span.setAttribute(sc.ATTR_GEN_AI_OPERATION_NAME, 'embeddings');
+        span.setAttribute(sc.ATTR_GEN_AI_REQUEST_MODEL, request.model);
+        span.setAttribute(sc.ATTR_GEN_AI_PROVIDER_NAME, provider.system);
+      }
+      const res = await provider.embed(request, { signal: call.signal, dispatcher: this.dispatcher });
+      if (span.isRecording()) span.setAttribute(sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, res.usage.prompt_tokens);
+      return res;
+    } catch (err) {
+      markError(span, err);
+      throw err;
+    } finally {
+      call.dispose();
+      span.end();
+    }
+  };
+
+  close(): Promise<void> {
+    this.closing ??= this.closeAll();
+    return this.closing;
+  }
+
+  private async closeAll(): Promise<void> {
+    await this.readyPromise.catch(() => {});
+    const closers = this.registry.closers;
+    for (let i = closers.length - 1; i >= 0; i--) {
+      for (const fn of closers[i]!) {
+        try {
+          await fn();
+        } catch (err) {
+          diag.error('flowgate: a plugin failed to close', err);
+        }
+      }
+    }
+    for (const p of this.providers) {
+      try {
+        await p.close?.();
+      } catch (err) {
+        diag.error(`flowgate: provider "${p.id}" failed to close`, err);
+      }
+    }
+  }
+}
+
+class GatewayStream implements ChatStream {
+  readonly response: Promise<GatewayResponse>;
+  readonly meta: CallMeta;
+  private resolve!: (r: GatewayResponse) => void;
+  private reject!: (e: unknown) => void;
+  private read = false;
+
+  constructor(
+    private readonly call: Call,
+    private readonly reply: Promise<Reply>,
+    private readonly gateway: GatewayImpl,
+  ) {
+    this.meta = call.meta;
+    this.response = new Promise<GatewayResponse>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.response.catch(() => {});
+    reply.catch(() => {});
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
+    if (this.read) throw new TypeError('a stream can be read only once');
+    this.read = true;
+    return this.iterate();
+  }
+
+  private async *iterate(): AsyncGenerator<ChatCompletionChunk> {
+    const { call, gateway } = this;
+    let settled = false;
+    let ttfcMs: number | undefined;
+    try {
+      const reply = await this.reply;
+      const chunks: Iterable<ChatCompletionChunk> | AsyncIterable<ChatCompletionChunk> =
+        reply.type === 'response' ? responseToChunks(reply.response) : reply.chunks;
+      for await (const chunk of chunks) {
+        if (ttfcMs === undefined) ttfcMs = performance.now() - call.startTime;
+        yield chunk;
+      }
+      const response = reply.type === 'response' ? reply.response : await reply.response;
+      settled = true;
+      await gateway.finish(call, { response, ttfcMs });
+      this.resolve(withMeta(response, call.meta));
+    } catch (err) {
+      settled = true;
+      await gateway.finish(call, { error: err, ttfcMs });
+      this.reject(err);
+      throw err;
+    } finally {
+      if (!settled) {
+        // The reader stopped early: the upstream was closed by the iterator protocol; record why.
+        const err = new AbortError('the reader stopped before the stream ended');
+        call.abort(err);
+        await gateway.finish(call, { error: err, ttfcMs });
+        this.reject(err);
+      }
+    }
+  }
+}
+
+function failedStream(err: unknown): ChatStream {
+  const response = Promise.reject(err);
+  response.catch(() => {});
+  return {
+    response,
+    meta: { callId: '', attempts: [] },
+    [Symbol.asyncIterator]() {
+      return {
+        next: () => Promise.reject(err),
+      };
+    },
+  };
+}
+
+async function drain(reply: StreamReply): Promise<ChatCompletion> {
+  for await (const _ of reply.chunks) {
+    // Reading the chunks is what assembles the response.
+  }
+  return reply.response;
+}
+
+function withMeta(response: ChatCompletion, meta: CallMeta): GatewayResponse {
+  return { ...response, flowgate: meta };
+}
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof FlowgateError && err.retryable;
+}
+
+function errorType(err: unknown): string {
+  if (err instanceof FlowgateError) return err.code;
+  if (err instanceof Error) return err.name;
+  return '_OTHER';
+}
+
+function outcomeOf(err: unknown): string {
+  if (err === undefined) return 'ok';
+  if (err instanceof AbortError) return 'aborted';
+  return 'error';
+}
+
+function markError(span: Span, err: unknown): void {
+  if (!span.isRecording()) return;
+  span.setAttribute(sc.ATTR_ERROR_TYPE, errorType(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+}
+
+function reportObserverError(call: Call, err: unknown): void {
+  diag.error('flowgate: an observer threw; the call is not affected', err);
+  if (call.span.isRecording()) {
+    call.span.addEvent('flowgate.observer_error', {
+      'exception.type': err instanceof Error ? err.name : typeof err,
+      'exception.message': err instanceof Error ? err.message : String(err),
+    });
+  }
+}
