@@ -1,19 +1,29 @@
 import type { Span } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { AbortError, TimeoutError } from './errors.js';
-import type { CallContext, CallMeta, CallMetadata, CallOptions, Operation, StateKey, Target } from './types.js';
+import type {
+  AttemptContext,
+  CallContext,
+  CallMeta,
+  CallMetadata,
+  CallOptions,
+  Operation,
+  StateKey,
+  Target,
+} from './types.js';
 import type { ChatCompletionRequest } from './wire.js';
 
 /** A signal that never fires, shared by calls that have neither a signal nor a deadline. */
 const NEVER = new AbortController().signal;
 const NO_METADATA: CallMetadata = Object.freeze({});
 
-/** The concrete call context. Attempt contexts are `Object.create(call)` views of it. */
+/** The concrete call context. */
 export class Call implements CallContext {
   readonly operation: Operation = 'chat';
   request: ChatCompletionRequest;
   readonly streaming: boolean;
   readonly signal: AbortSignal;
+  readonly cancellable: boolean;
   readonly deadline: number | undefined;
   readonly metadata: CallMetadata;
   readonly span: Span;
@@ -23,7 +33,6 @@ export class Call implements CallContext {
   /** The last target tried; attributes failures and stats to a provider. */
   lastTarget: Target | undefined;
   private state: Map<symbol, unknown> | undefined;
-  private readonly root: Call = this;
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private userSignal: AbortSignal | undefined;
@@ -48,12 +57,14 @@ export class Call implements CallContext {
     const userSignal = options?.signal;
     if (timeoutMs === undefined && userSignal === undefined) {
       this.signal = NEVER;
+      this.cancellable = false;
       this.deadline = undefined;
       return;
     }
     const controller = new AbortController();
     this.controller = controller;
     this.signal = controller.signal;
+    this.cancellable = true;
     this.deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     if (userSignal) {
       if (userSignal.aborted) controller.abort(new AbortError('the call was aborted', userSignal.reason));
@@ -87,12 +98,59 @@ export class Call implements CallContext {
   }
 
   get<T>(key: StateKey<T>): T | undefined {
-    return this.root.state?.get(key.symbol) as T | undefined;
+    return this.state?.get(key.symbol) as T | undefined;
   }
 
   set<T>(key: StateKey<T>, value: T): void {
-    const root = this.root;
-    root.state ??= new Map();
-    root.state.set(key.symbol, value);
+    this.state ??= new Map();
+    this.state.set(key.symbol, value);
+  }
+}
+
+/**
+ * One attempt of a call at one target. A plain class with the call's fields copied in (not a
+ * prototype view: using a hot object as a prototype makes V8 slow down every access to it).
+ * State is shared with the call.
+ */
+export class Attempt implements AttemptContext {
+  readonly operation: Operation;
+  readonly request: ChatCompletionRequest;
+  readonly streaming: boolean;
+  readonly signal: AbortSignal;
+  readonly cancellable: boolean;
+  readonly deadline: number | undefined;
+  readonly metadata: CallMetadata;
+  readonly span: Span;
+  readonly dispatcher: Dispatcher;
+  readonly meta: CallMeta;
+  readonly startTime: number;
+  readonly targetRequest: ChatCompletionRequest;
+
+  constructor(
+    readonly call: Call,
+    readonly target: Target,
+    readonly attempt: number,
+    readonly attemptSpan: Span,
+  ) {
+    this.operation = call.operation;
+    this.request = call.request;
+    this.streaming = call.streaming;
+    this.signal = call.signal;
+    this.cancellable = call.cancellable;
+    this.deadline = call.deadline;
+    this.metadata = call.metadata;
+    this.span = call.span;
+    this.dispatcher = call.dispatcher;
+    this.meta = call.meta;
+    this.startTime = call.startTime;
+    this.targetRequest = target.model === call.request.model ? call.request : { ...call.request, model: target.model };
+  }
+
+  get<T>(key: StateKey<T>): T | undefined {
+    return this.call.get(key);
+  }
+
+  set<T>(key: StateKey<T>, value: T): void {
+    this.call.set(key, value);
   }
 }

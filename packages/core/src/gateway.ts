@@ -14,7 +14,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { type Dispatcher, getGlobalDispatcher } from 'undici';
-import { Call } from './call-context.js';
+import { Attempt, Call } from './call-context.js';
 import { compose } from './compose.js';
 import { AbortError, ConfigError, FlowgateError, GatewayClosedError, NoProviderError } from './errors.js';
 import { type CoreInstruments, createCoreInstruments } from './instruments.js';
@@ -24,6 +24,7 @@ import * as sc from './semconv.js';
 import { type GatewayStats, StatsRecorder } from './stats.js';
 import type {
   AttemptContext,
+  AttemptInfo,
   CallContext,
   CallMeta,
   CallOptions,
@@ -200,7 +201,12 @@ class GatewayImpl implements Gateway {
     return call;
   }
 
-  private async run(call: Call): Promise<Reply> {
+  private run(call: Call): Promise<Reply> {
+    if (this.started && this.registry.requestHooks.length === 0) return this.runChain(call);
+    return this.runWithHooks(call);
+  }
+
+  private async runWithHooks(call: Call): Promise<Reply> {
     if (!this.started) await this.readyPromise;
     const hooks = this.registry.requestHooks;
     for (let i = 0; i < hooks.length; i++) {
@@ -212,7 +218,8 @@ class GatewayImpl implements Gateway {
 
   /** The end of the call onion: plan, then try targets in order while the router says to go on. */
   private async attemptAll(call: Call): Promise<Reply> {
-    const targets = await this.router.plan(call);
+    const planned = this.router.plan(call);
+    const targets = Array.isArray(planned) ? (planned as readonly Target[]) : await planned;
     if (targets.length === 0) throw new NoProviderError(call.request.model);
     for (let i = 0; ; i++) {
       if (call.signal.aborted) throw call.signal.reason;
@@ -239,7 +246,7 @@ class GatewayImpl implements Gateway {
     }
   }
 
-  private attemptContext(call: Call, target: Target, attempt: number): AttemptContext {
+  private attemptContext(call: Call, target: Target, attempt: number): Attempt {
     call.lastTarget = target;
     let attemptSpan: Span = call.span;
     if (call.span.isRecording()) {
@@ -255,22 +262,17 @@ class GatewayImpl implements Gateway {
         attemptSpan.setAttribute(sc.ATTR_SERVER_PORT, addr.port);
       }
     }
-    const actx = Object.create(call) as { -readonly [K in keyof AttemptContext]: AttemptContext[K] };
-    actx.target = target;
-    actx.attempt = attempt;
-    actx.attemptSpan = attemptSpan;
-    actx.targetRequest = target.model === call.request.model ? call.request : { ...call.request, model: target.model };
-    return actx;
+    return new Attempt(call, target, attempt, attemptSpan);
   }
 
-  private endAttempt(actx: AttemptContext, started: number, err: unknown): void {
-    const info = {
+  private endAttempt(actx: Attempt, started: number, err: unknown): void {
+    const info: AttemptInfo = {
       provider: actx.target.provider.id,
       model: actx.target.model,
-      outcome: err === undefined ? ('ok' as const) : ('error' as const),
+      outcome: err === undefined ? 'ok' : 'error',
       durationMs: performance.now() - started,
-      ...(err === undefined ? {} : { errorCode: errorType(err) }),
     };
+    if (err !== undefined) info.errorCode = errorType(err);
     actx.meta.attempts.push(info);
     const span = actx.attemptSpan;
     if (span === actx.span || !span.isRecording()) return;
@@ -285,10 +287,12 @@ class GatewayImpl implements Gateway {
       const reply = await this.run(call);
       response = reply.type === 'response' ? reply.response : await drain(reply);
     } catch (err) {
-      await this.finish(call, { error: err });
+      const finishing = this.finish(call, { error: err });
+      if (finishing) await finishing;
       throw err;
     }
-    await this.finish(call, { response });
+    const finishing = this.finish(call, { response });
+    if (finishing) await finishing;
     return withMeta(response, call.meta);
   };
 
@@ -302,8 +306,11 @@ class GatewayImpl implements Gateway {
     return new GatewayStream(call, this.run(call), this);
   };
 
-  /** Records the outcome everywhere (span, metrics, stats), runs the observers, then ends the call. */
-  async finish(call: Call, f: Finish): Promise<void> {
+  /**
+   * Records the outcome everywhere (span, metrics, stats), runs the observers, then ends the call.
+   * Returns a promise only when there are observers to wait for (no await on the plain path).
+   */
+  finish(call: Call, f: Finish): Promise<void> | undefined {
     const durationMs = performance.now() - call.startTime;
     const target = call.lastTarget;
     const ok = f.error === undefined;
@@ -338,10 +345,11 @@ class GatewayImpl implements Gateway {
       } else markError(span, f.error);
     }
     if (this.metricsOn) this.recordMetrics(call, f, durationMs);
-    if (response) await this.observe(call, this.registry.responseObservers, response);
-    else await this.observe(call, this.registry.errorObservers, f.error);
-    call.dispose();
-    span.end();
+    const observing = response
+      ? this.registry.responseObservers.length > 0 && this.observe(call, this.registry.responseObservers, response)
+      : this.registry.errorObservers.length > 0 && this.observe(call, this.registry.errorObservers, f.error);
+    if (!observing) return end(call);
+    return observing.then(() => end(call));
   }
 
   private recordMetrics(call: Call, f: Finish, durationMs: number): void {
@@ -492,7 +500,7 @@ class GatewayStream implements ChatStream {
       const chunks: Iterable<ChatCompletionChunk> | AsyncIterable<ChatCompletionChunk> =
         reply.type === 'response' ? responseToChunks(reply.response) : reply.chunks;
       for await (const chunk of chunks) {
-        if (ttfcMs === undefined) ttfcMs = performance.now() - call.startTime;
+        if (ttfcMs === undefined && carriesOutput(chunk)) ttfcMs = performance.now() - call.startTime;
         yield chunk;
       }
       const response = reply.type === 'response' ? reply.response : await reply.response;
@@ -516,6 +524,18 @@ class GatewayStream implements ChatStream {
   }
 }
 
+/**
+ * Time to first chunk is taken at the first chunk that carries output (text, a tool call, a
+ * refusal): a role-only opening chunk says nothing about when the model started answering.
+ */
+function carriesOutput(chunk: ChatCompletionChunk): boolean {
+  for (const c of chunk.choices) {
+    const d = c.delta;
+    if (d.content || d.tool_calls?.length || d.refusal || c.finish_reason) return true;
+  }
+  return false;
+}
+
 function failedStream(err: unknown): ChatStream {
   const response = Promise.reject(err);
   response.catch(() => {});
@@ -535,6 +555,12 @@ async function drain(reply: StreamReply): Promise<ChatCompletion> {
     // Reading the chunks is what assembles the response.
   }
   return reply.response;
+}
+
+function end(call: Call): undefined {
+  call.dispose();
+  call.span.end();
+  return undefined;
 }
 
 function withMeta(response: ChatCompletion, meta: CallMeta): GatewayResponse {

@@ -77,6 +77,11 @@ export interface CallContext {
   readonly streaming: boolean;
   /** Fires when the caller aborts or the deadline passes. */
   readonly signal: AbortSignal;
+  /**
+   * False when the call has neither a caller signal nor a deadline, so `signal` can never fire:
+   * transports may then skip listening to it (a listener per request is measurable on the hot path).
+   */
+  readonly cancellable: boolean;
   /** Absolute deadline (ms since epoch, `Date.now()` clock), if the call has one. */
   readonly deadline: number | undefined;
   readonly metadata: CallMetadata;

@@ -1,0 +1,173 @@
+/**
+ * bench/overhead: what the gateway adds to a call.
+ *
+ * In one run, against one mock provider (in a child process), it measures
+ *   raw      undici `request()` + JSON parse of the answer (the floor),
+ *   gateway  `gateway.complete()` with no plugins, no OpenTelemetry SDK registered,
+ *   gw+sdk   the same with the SDK: every call sampled, batch span processor to a no-op exporter,
+ *            metrics collected by a periodic reader to a no-op exporter.
+ * Sequential latency is sampled in interleaved blocks so that drift hits every mode alike; throughput
+ * is measured at concurrency 64 in interleaved rounds.
+ * Targets (issue 2): gateway >= 90% of raw throughput; gw+sdk >= 75%, <= 20 us added at the median.
+ */
+
+import { type ChatCompletionRequest, createGateway } from '@flowgate/core';
+import { openai } from '@flowgate/providers';
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { AlwaysOnSampler, BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import { Agent, setGlobalDispatcher } from 'undici';
+import { startMockProcess } from './lib/mock-process.js';
+import { progress } from './lib/progress.js';
+import { fmt, median, summarize, table } from './lib/stats.js';
+
+const LATENCY_CALLS = Number(process.env.BENCH_LATENCY_CALLS ?? 6000);
+const BLOCK = 200;
+const CONCURRENCY = 64;
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const request: ChatCompletionRequest = {
+  model: 'gpt-4o-mini',
+  messages: [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: 'What is the capital of France?' },
+  ],
+  max_tokens: 64,
+};
+
+const noopSpanExporter: SpanExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: async () => {},
+};
+const noopMetricExporter: PushMetricExporter = {
+  export: (_metrics, done) => done({ code: 0 }),
+  forceFlush: async () => {},
+  shutdown: async () => {},
+};
+
+export async function main(): Promise<void> {
+  const mock = await startMockProcess();
+  const agent = new Agent({ connections: CONCURRENCY * 2, keepAliveTimeout: 60_000 });
+  setGlobalDispatcher(agent);
+  const baseURL = `${mock.url}/v1`;
+  const body = JSON.stringify(request);
+  const url = new URL(`${baseURL}/chat/completions`);
+
+  const raw = async () => {
+    const res = await agent.request({
+      origin: url.origin,
+      path: url.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+      body,
+    });
+    if (res.statusCode !== 200) throw new Error(`mock answered ${res.statusCode}`);
+    await res.body.json();
+  };
+
+  const plain = createGateway({ providers: [openai({ apiKey: 'bench', baseURL })] });
+
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const tracerProvider = new TracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: noopSpanExporter,
+        maxQueueSize: 65_536,
+        maxExportBatchSize: 4096,
+        scheduledDelayMillis: 200,
+      }),
+    ],
+  });
+  const meterProvider = new MeterProvider({
+    readers: [new PeriodicExportingMetricReader({ exporter: noopMetricExporter, exportIntervalMillis: 1000 })],
+  });
+  // Registered globally as an application would; `plain` was created before, so it keeps the no-op API.
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+  const withSdk = createGateway({ providers: [openai({ apiKey: 'bench', baseURL })] });
+
+  const modes: [string, () => Promise<unknown>][] = [
+    ['raw undici', raw],
+    ['gateway', () => plain.complete(request)],
+    ['gateway + OTel SDK', () => withSdk.complete(request)],
+  ];
+
+  // Warm-up: JIT, connections.
+  for (const [, fn] of modes) await runConcurrent(fn, CONCURRENCY, 500);
+
+  // 1. Sequential latency, interleaved blocks.
+  const lat: number[][] = modes.map(() => []);
+  const p1 = progress('latency (sequential)');
+  for (let done = 0; done < LATENCY_CALLS; done += BLOCK) {
+    for (let m = 0; m < modes.length; m++) {
+      const fn = modes[m]![1];
+      for (let i = 0; i < BLOCK; i++) {
+        const t0 = performance.now();
+        await fn();
+        lat[m]!.push((performance.now() - t0) * 1000);
+      }
+    }
+    p1.update(done + BLOCK, LATENCY_CALLS);
+  }
+  p1.done();
+
+  // 2. Throughput at concurrency 64, interleaved rounds.
+  const rps: number[][] = modes.map(() => []);
+  const p2 = progress(`throughput (concurrency ${CONCURRENCY})`);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let m = 0; m < modes.length; m++) rps[m]!.push(await runConcurrent(modes[m]![1], CONCURRENCY, ROUND_MS));
+    p2.update(r + 1, ROUNDS);
+  }
+  p2.done();
+
+  const base = summarize(lat[0]!);
+  const baseRps = median(rps[0]!);
+  const rows = modes.map(([name], m) => {
+    const s = summarize(lat[m]!);
+    const r = median(rps[m]!);
+    return [
+      name,
+      fmt(s.p50),
+      fmt(s.p99),
+      m === 0 ? '-' : fmt(s.p50 - base.p50),
+      m === 0 ? '-' : fmt(s.p99 - base.p99),
+      fmt(r, 0),
+      `${fmt((r / baseRps) * 100)}%`,
+    ];
+  });
+  console.log(
+    `\nbench/overhead: ${LATENCY_CALLS} sequential calls per mode, ${ROUNDS} x ${ROUND_MS} ms at concurrency ${CONCURRENCY}`,
+  );
+  console.log(`node ${process.version}, mock provider in a child process, one undici Agent shared by all modes\n`);
+  console.log(table(['mode', 'p50 us', 'p99 us', 'added p50 us', 'added p99 us', 'req/s @64', 'vs raw'], rows));
+  const [, gwRow, sdkRow] = modes.map((_, m) => ({ s: summarize(lat[m]!), r: median(rps[m]!) }));
+  console.log('\ntargets:');
+  console.log(`  gateway throughput >= 90% of raw: ${fmt((gwRow!.r / baseRps) * 100)}%`);
+  console.log(`  gateway + SDK throughput >= 75% of raw: ${fmt((sdkRow!.r / baseRps) * 100)}%`);
+  console.log(`  gateway + SDK added latency <= 20 us at the median: ${fmt(sdkRow!.s.p50 - base.p50)} us`);
+
+  await plain.close();
+  await withSdk.close();
+  await tracerProvider.shutdown();
+  await meterProvider.shutdown();
+  await agent.close();
+  await mock.stop();
+}
+
+/** Closed-loop load: `concurrency` workers call `fn` back to back for `ms`; returns calls per second. */
+async function runConcurrent(fn: () => Promise<unknown>, concurrency: number, ms: number): Promise<number> {
+  let count = 0;
+  const start = performance.now();
+  const end = start + ms;
+  const worker = async () => {
+    while (performance.now() < end) {
+      await fn();
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return count / ((performance.now() - start) / 1000);
+}
