@@ -37,7 +37,11 @@ export interface AnthropicToolResultBlock {
   tool_use_id: string;
   content: string | (AnthropicTextBlock | AnthropicImageBlock)[];
 }
-export type AnthropicBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+export type AnthropicBlock =
+  | AnthropicTextBlock
+  | AnthropicImageBlock
+  | AnthropicToolUseBlock
+  | AnthropicToolResultBlock;
 
 export interface AnthropicMessage {
   role: 'user' | 'assistant';
@@ -76,12 +80,21 @@ export interface AnthropicUsage {
   cache_read_input_tokens?: number | null;
 }
 
+/** A content block as read back (text, tool_use, or kinds we skip such as thinking). */
+export interface AnthropicResponseBlock {
+  type: string;
+  text?: string;
+  id?: string;
+  name?: string;
+  input?: unknown;
+}
+
 export interface AnthropicResponse {
   id: string;
   type: 'message';
   role: 'assistant';
   model: string;
-  content: ({ type: string } & Partial<AnthropicTextBlock & AnthropicToolUseBlock>)[];
+  content: AnthropicResponseBlock[];
   stop_reason: string | null;
   stop_sequence?: string | null;
   usage?: AnthropicUsage;
@@ -345,9 +358,7 @@ export class AnthropicStreamMapper {
       }
       case 'content_block_start': {
         const index = event.index as number;
-        const block = (event.content_block ?? {}) as Partial<AnthropicToolUseBlock & AnthropicTextBlock> & {
-          type?: string;
-        };
+        const block = (event.content_block ?? {}) as Partial<AnthropicResponseBlock>;
         if (block.type === 'tool_use') {
           const toolIndex = this.tools++;
           this.toolIndex[index] = toolIndex;
@@ -357,7 +368,12 @@ export class AnthropicStreamMapper {
           return this.chunk(
             {
               tool_calls: [
-                { index: toolIndex, id: block.id ?? '', type: 'function', function: { name: block.name ?? '', arguments: args } },
+                {
+                  index: toolIndex,
+                  id: block.id ?? '',
+                  type: 'function',
+                  function: { name: block.name ?? '', arguments: args },
+                },
               ],
             },
             null,
@@ -372,7 +388,10 @@ export class AnthropicStreamMapper {
         if (delta.type === 'input_json_delta') {
           const toolIndex = this.toolIndex[event.index as number];
           if (toolIndex === undefined) return undefined;
-          return this.chunk({ tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json ?? '' } }] }, null);
+          return this.chunk(
+            { tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json ?? '' } }] },
+            null,
+          );
         }
         return undefined;
       }
@@ -403,7 +422,8 @@ export class AnthropicStreamMapper {
     if (typeof u.input_tokens === 'number') t.input_tokens = u.input_tokens;
     if (typeof u.output_tokens === 'number') t.output_tokens = u.output_tokens;
     if (typeof u.cache_read_input_tokens === 'number') t.cache_read_input_tokens = u.cache_read_input_tokens;
-    if (typeof u.cache_creation_input_tokens === 'number') t.cache_creation_input_tokens = u.cache_creation_input_tokens;
+    if (typeof u.cache_creation_input_tokens === 'number')
+      t.cache_creation_input_tokens = u.cache_creation_input_tokens;
   }
 
   private chunk(delta: ChatCompletionChunkChoice['delta'], finish: FinishReason | null): ChatCompletionChunk {

@@ -9,11 +9,16 @@ import {
   StreamTruncatedError,
   streamReply,
 } from '@flowgate/core';
-import { type AnthropicResponse, AnthropicStreamMapper, fromAnthropicResponse, toAnthropicRequest } from './anthropic-mapping.js';
+import {
+  type AnthropicResponse,
+  AnthropicStreamMapper,
+  fromAnthropicResponse,
+  toAnthropicRequest,
+} from './anthropic-mapping.js';
 import { type ErrorScope, hasError, inBandError, malformed, transportError } from './errors.js';
 import { type ModelFilter, modelMatcher } from './models.js';
 import { SseParser, SseSyntaxError } from './sse.js';
-import { createEndpoint, type Endpoint, post, type Response, readText } from './transport.js';
+import { createEndpoint, type Endpoint, isJson, post, type Response, readText } from './transport.js';
 
 export interface AnthropicOptions {
   /** Provider id within the gateway. Default `'anthropic'`. */
@@ -77,12 +82,14 @@ class AnthropicProvider implements Provider {
 
   async send(ctx: AttemptContext): Promise<Reply> {
     const endpoint = this.endpoint;
-    const signal = ctx.signal;
+    // A signal that can never fire is not worth a listener per request.
+    const signal = ctx.cancellable ? ctx.signal : undefined;
     const body = JSON.stringify(toAnthropicRequest(ctx.targetRequest, this.defaultMaxTokens, ctx.streaming));
     const res = await post(ctx.dispatcher, signal, endpoint, this.messagesPath, body);
-    if (!ctx.streaming) return responseReply(parseMessage(endpoint, await readText(endpoint, res, signal), res.statusCode));
-    const ct = res.headers['content-type'];
-    if ((Array.isArray(ct) ? ct[0] : ct)?.includes('application/json')) {
+    if (!ctx.streaming) {
+      return responseReply(parseMessage(endpoint, await readText(endpoint, res, signal), res.statusCode));
+    }
+    if (isJson(res.headers['content-type'])) {
       return responseAsStream(parseMessage(endpoint, await readText(endpoint, res, signal), res.statusCode));
     }
     return streamReply(anthropicChunks(endpoint, res, signal));
@@ -96,7 +103,8 @@ export function parseMessage(scope: ErrorScope, text: string, status: number): C
   } catch {
     throw malformed(scope, 'response body is not JSON', text, status);
   }
-  if (body === null || typeof body !== 'object') throw malformed(scope, 'response body is not a JSON object', text, status);
+  if (body === null || typeof body !== 'object')
+    throw malformed(scope, 'response body is not a JSON object', text, status);
   if (hasError(body)) throw inBandError(scope, body);
   if (!Array.isArray((body as Partial<AnthropicResponse>).content)) {
     throw malformed(scope, 'message without content', text, status);
@@ -147,7 +155,7 @@ async function* anthropicChunks(
       }
     }
   } catch (err) {
-    if (err instanceof SseSyntaxError) throw malformed(scope, 'invalid event stream', err.message, res.statusCode);
+    if (err instanceof SseSyntaxError) throw malformed(scope, 'not an event stream', err.line, res.statusCode);
     throw transportError(scope, err, signal, 'stream');
   } finally {
     if (!complete) body.destroy();

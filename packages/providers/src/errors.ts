@@ -91,6 +91,9 @@ export function errorInfo(body: unknown): UpstreamErrorInfo {
   return info;
 }
 
+/** Longest error message we build from upstream text. */
+const MAX_MESSAGE = 1000;
+
 const CONTEXT_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
 const CONTEXT_TEXT = /prompt is too long|context[ _]length|context window|maximum context|too many (?:input )?tokens/i;
 const FILTER_CODES = new Set(['content_filter', 'content_policy_violation']);
@@ -112,7 +115,9 @@ export function httpError(
     parsed = undefined;
   }
   const info = errorInfo(parsed);
-  if (info.message === undefined && parsed === undefined && bodyText.length > 0) info.message = snippet(bodyText);
+  if (info.message === undefined && parsed === undefined && bodyText.length > 0) {
+    info.message = snippet(redact(bodyText, scope.secret));
+  }
   return statusError(scope, status, info, headers);
 }
 
@@ -125,9 +130,13 @@ export function statusError(
 ): FlowgateError {
   const detail = info.message ?? info.code ?? info.type ?? 'no error message';
   const what = info.code ?? info.type;
-  const message = redact(
-    `${scope.providerId}: upstream ${status}${what !== undefined && what !== detail ? ` ${what}` : ''}: ${detail}`,
-    scope.secret,
+  // Redact before cutting: a cut through the key would leave a prefix that no longer matches it.
+  const message = snippet(
+    redact(
+      `${scope.providerId}: upstream ${status}${what !== undefined && what !== detail ? ` ${what}` : ''}: ${detail}`,
+      scope.secret,
+    ),
+    MAX_MESSAGE,
   );
   const options = { status, provider: scope.providerId };
   const code = info.code;
@@ -151,7 +160,12 @@ export function statusError(
   return new UpstreamClientError(message, options);
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
 const CONNECTION_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
@@ -177,16 +191,21 @@ export type Phase = 'request' | 'body' | 'stream';
  * An aborted `signal` wins: its reason is rethrown if it is a FlowgateError (a deadline the core set), else the
  * call becomes an `AbortError`. A connection lost mid-stream is a `StreamTruncatedError`.
  */
-export function transportError(scope: ErrorScope, err: unknown, signal: AbortSignal | undefined, phase: Phase): FlowgateError {
+export function transportError(
+  scope: ErrorScope,
+  err: unknown,
+  signal: AbortSignal | undefined,
+  phase: Phase,
+): FlowgateError {
   if (err instanceof FlowgateError) return err;
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof FlowgateError) return reason;
-    return new AbortError(`${scope.providerId}: the call was aborted`, reason);
+    return new AbortError(`${scope.providerId}: the call was aborted`, safeCause(reason, scope.secret));
   }
   const code = errorCode(err);
   const text = redact(err instanceof Error ? err.message : String(err), scope.secret);
-  const options = { provider: scope.providerId, cause: err };
+  const options = { provider: scope.providerId, cause: safeCause(err, scope.secret) };
   if (code !== undefined) {
     if (TIMEOUT_CODES.has(code)) return new TimeoutError(`${scope.providerId}: ${text}`, options);
     if (CONNECTION_CODES.has(code) || /other side closed/i.test(text)) {
@@ -195,14 +214,25 @@ export function transportError(scope: ErrorScope, err: unknown, signal: AbortSig
       }
       return new ConnectionError(`${scope.providerId}: ${text}`, options);
     }
-    if (code.startsWith('HPE_') || code.startsWith('Z_') || code === 'ERR__ERROR_FORMAT_INVALID') {
+    if (code.startsWith('HPE_') || code.startsWith('Z_')) {
       return new MalformedResponseError(`${scope.providerId}: invalid response framing: ${text}`, options);
     }
   }
   if (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_ABORT' || (err instanceof Error && err.name === 'AbortError')) {
-    return new AbortError(`${scope.providerId}: the call was aborted`, err);
+    return new AbortError(`${scope.providerId}: the call was aborted`, options.cause);
   }
   return new ConnectionError(`${scope.providerId}: ${text}`, options);
+}
+
+/** `err`, or a redacted stand-in when its text carries the secret (a cause is as visible as a message). */
+function safeCause(err: unknown, secret: string | undefined): unknown {
+  if (secret === undefined || secret.length === 0 || !(err instanceof Error)) return err;
+  if (!err.message.includes(secret) && !(err.stack?.includes(secret) ?? false)) return err;
+  const copy = new Error(redact(err.message, secret));
+  copy.name = err.name;
+  const code = errorCode(err);
+  if (code !== undefined) (copy as Error & { code?: string }).code = code;
+  return copy;
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -216,7 +246,8 @@ function errorCode(err: unknown): string | undefined {
 }
 
 export function malformed(scope: ErrorScope, what: string, text: string, status?: number): MalformedResponseError {
-  return new MalformedResponseError(redact(`${scope.providerId}: ${what}: ${snippet(text)}`, scope.secret), {
+  // Redact before cutting: a cut through the key would leave a prefix that no longer matches it.
+  return new MalformedResponseError(`${scope.providerId}: ${what}: ${snippet(redact(text, scope.secret))}`, {
     provider: scope.providerId,
     ...(status !== undefined ? { status } : {}),
   });
@@ -243,7 +274,10 @@ const TYPE_STATUS: Readonly<Record<string, number>> = {
 /** The typed error for an error object delivered in-band (a 200 JSON body, an SSE `error` event). */
 export function inBandError(scope: ErrorScope, body: unknown): FlowgateError {
   const info = errorInfo(body);
-  const status = (info.code !== undefined ? TYPE_STATUS[info.code] : undefined) ?? (info.type !== undefined ? TYPE_STATUS[info.type] : undefined) ?? 500;
+  const status =
+    (info.code !== undefined ? TYPE_STATUS[info.code] : undefined) ??
+    (info.type !== undefined ? TYPE_STATUS[info.type] : undefined) ??
+    500;
   return statusError(scope, status, info);
 }
 

@@ -2,7 +2,10 @@
 export type ModelFilter = readonly string[] | ((model: string) => boolean) | RegExp;
 
 /** A predicate for `serves(model)`, built once. */
-export function modelMatcher(models: ModelFilter | undefined, fallback: (model: string) => boolean): (model: string) => boolean {
+export function modelMatcher(
+  models: ModelFilter | undefined,
+  fallback: (model: string) => boolean,
+): (model: string) => boolean {
   if (models === undefined) return fallback;
   if (typeof models === 'function') return models;
   if (models instanceof RegExp) {

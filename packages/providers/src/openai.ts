@@ -16,7 +16,7 @@ import type { Dispatcher } from 'undici';
 import { type ErrorScope, hasError, inBandError, malformed, transportError } from './errors.js';
 import { type ModelFilter, modelMatcher } from './models.js';
 import { SseParser, SseSyntaxError } from './sse.js';
-import { createEndpoint, type Endpoint, post, type Response, readText } from './transport.js';
+import { createEndpoint, type Endpoint, isJson, post, type Response, readText } from './transport.js';
 
 export interface OpenAIOptions {
   /** Provider id within the gateway. Default `'openai'`. */
@@ -82,9 +82,12 @@ class OpenAIProvider implements Provider {
 
   async send(ctx: AttemptContext): Promise<Reply> {
     const endpoint = this.endpoint;
-    const signal = ctx.signal;
+    // A signal that can never fire is not worth a listener per request.
+    const signal = ctx.cancellable ? ctx.signal : undefined;
     const res = await post(ctx.dispatcher, signal, endpoint, this.chatPath, chatBody(ctx.targetRequest, ctx.streaming));
-    if (!ctx.streaming) return responseReply(parseCompletion(endpoint, await readText(endpoint, res, signal), res.statusCode));
+    if (!ctx.streaming) {
+      return responseReply(parseCompletion(endpoint, await readText(endpoint, res, signal), res.statusCode));
+    }
     if (isJson(res.headers['content-type'])) {
       // A server that ignored `stream: true` answered whole: replay it as a stream rather than fail.
       return responseAsStream(parseCompletion(endpoint, await readText(endpoint, res, signal), res.statusCode));
@@ -115,16 +118,15 @@ class OpenAIProvider implements Provider {
 export function chatBody(request: ChatCompletionRequest, streaming: boolean): string {
   if (streaming) {
     if (request.stream === true && request.stream_options?.include_usage === true) return JSON.stringify(request);
-    return JSON.stringify({ ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } });
+    return JSON.stringify({
+      ...request,
+      stream: true,
+      stream_options: { ...request.stream_options, include_usage: true },
+    });
   }
   if (!request.stream && request.stream_options === undefined) return JSON.stringify(request);
   const { stream_options: _, ...rest } = request;
   return JSON.stringify({ ...rest, stream: false });
-}
-
-function isJson(contentType: string | string[] | undefined): boolean {
-  const ct = Array.isArray(contentType) ? contentType[0] : contentType;
-  return ct !== undefined && ct.includes('application/json');
 }
 
 function parseJson(scope: ErrorScope, text: string, status: number): object {
@@ -134,7 +136,8 @@ function parseJson(scope: ErrorScope, text: string, status: number): object {
   } catch {
     throw malformed(scope, 'response body is not JSON', text, status);
   }
-  if (body === null || typeof body !== 'object') throw malformed(scope, 'response body is not a JSON object', text, status);
+  if (body === null || typeof body !== 'object')
+    throw malformed(scope, 'response body is not a JSON object', text, status);
   return body;
 }
 
@@ -199,7 +202,7 @@ async function* openaiChunks(
       }
     }
   } catch (err) {
-    if (err instanceof SseSyntaxError) throw malformed(scope, 'invalid event stream', err.message, res.statusCode);
+    if (err instanceof SseSyntaxError) throw malformed(scope, 'not an event stream', err.line, res.statusCode);
     throw transportError(scope, err, signal, 'stream');
   } finally {
     if (!complete) body.destroy();

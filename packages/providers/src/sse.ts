@@ -30,6 +30,12 @@ export interface SseParserOptions {
 /** The byte stream is not a valid event stream. */
 export class SseSyntaxError extends Error {
   override name = 'SseSyntaxError';
+  /** The offending line (or its start, for an over-long one). May hold anything the server sent. */
+  readonly line: string;
+  constructor(message: string, line = '') {
+    super(message);
+    this.line = line;
+  }
 }
 
 const LF = 10;
@@ -127,8 +133,9 @@ export class SseParser {
     if (start < len) {
       this.partial = this.partial.length > 0 ? this.partial + text.slice(start) : text.slice(start);
       if (this.partial.length > this.maxLineLength) {
+        const start = this.partial.slice(0, 200);
         this.partial = '';
-        throw new SseSyntaxError(`event stream line longer than ${this.maxLineLength} characters`);
+        throw new SseSyntaxError(`event stream line longer than ${this.maxLineLength} characters`, start);
       }
     }
   }
@@ -169,7 +176,10 @@ export class SseParser {
         return;
       default:
         if (this.strict) {
-          throw new SseSyntaxError(`not an event stream line: ${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}…` : line)}`);
+          throw new SseSyntaxError(
+            `not an event stream line: ${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}…` : line)}`,
+            line,
+          );
         }
     }
   }

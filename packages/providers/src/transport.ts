@@ -131,3 +131,9 @@ async function readCapped(body: Response['body'], limit: number): Promise<string
   }
   return Buffer.concat(parts, size).toString('utf8');
 }
+
+/** The response says it is JSON (a streamed request answered whole by a server that ignored `stream: true`). */
+export function isJson(contentType: string | string[] | undefined): boolean {
+  const ct = Array.isArray(contentType) ? contentType[0] : contentType;
+  return ct?.includes('application/json') === true;
+}
