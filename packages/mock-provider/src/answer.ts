@@ -13,6 +13,11 @@ export function answerText(behavior: ModelBehavior, lastUserText: string): strin
   return quoted === '' ? 'Mock answer to: nothing' : `Mock answer to: ${quoted}`;
 }
 
+/** The text the mock answers to `lastUserText` (with `behavior`'s `text` if it has one). */
+export function mockAnswerText(lastUserText: string, behavior: ModelBehavior = {}): string {
+  return answerText(behavior, lastUserText);
+}
+
 /** The answer cut to at most `maxTokens` words, as stream pieces, with whether it was cut. */
 export function answerPieces(text: string, maxTokens: number | undefined): { pieces: string[]; limited: boolean } {
   const pieces = splitWords(text);

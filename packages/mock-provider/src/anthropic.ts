@@ -1,5 +1,5 @@
-import { type IdCounter, answerPieces, answerText, argumentFragments, toolArguments } from './answer.js';
-import { cacheSplit, isRecord, type ParseResult, type ParsedRequest, textOf } from './protocol.js';
+import { answerPieces, answerText, argumentFragments, type IdCounter, toolArguments } from './answer.js';
+import { cacheSplit, isRecord, type ParsedRequest, type ParseResult, textOf } from './protocol.js';
 import type { StreamPlan } from './sse.js';
 import { countMockTokens, countPromptTokens } from './tokens.js';
 import type { ModelBehavior } from './types.js';

@@ -1,5 +1,5 @@
 import { createPrng } from './faults.js';
-import { isRecord, type ParseResult, type ParsedRequest } from './protocol.js';
+import { isRecord, type ParsedRequest, type ParseResult } from './protocol.js';
 import type { StreamPlan } from './sse.js';
 import { countMockTokens } from './tokens.js';
 import type { ModelBehavior } from './types.js';
@@ -24,7 +24,10 @@ function fnv1a(text: string): number {
  */
 export function mockEmbedding(text: string, dimensions: number = DEFAULT_EMBEDDING_DIMENSIONS): number[] {
   const vector = new Array<number>(dimensions).fill(0);
-  const words = text.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const words = text
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (words.length === 0) words.push('');
   for (const word of words) {
     const random = createPrng(fnv1a(word));
@@ -50,7 +53,12 @@ export function parseEmbeddingsRequest(body: unknown): ParseResult {
     return { invalid: "'input' must be a string or a non-empty array of strings" };
   }
   if (dimensions !== undefined) {
-    if (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS) {
+    if (
+      typeof dimensions !== 'number' ||
+      !Number.isInteger(dimensions) ||
+      dimensions < 1 ||
+      dimensions > MAX_DIMENSIONS
+    ) {
       return { invalid: `'dimensions' must be an integer between 1 and ${MAX_DIMENSIONS}` };
     }
   }

@@ -1,5 +1,5 @@
-import { type IdCounter, answerPieces, answerText, argumentFragments, toolArguments } from './answer.js';
-import { cacheSplit, isRecord, type ParseResult, type ParsedRequest, textOf } from './protocol.js';
+import { answerPieces, answerText, argumentFragments, type IdCounter, toolArguments } from './answer.js';
+import { cacheSplit, isRecord, type ParsedRequest, type ParseResult, textOf } from './protocol.js';
 import type { StreamPlan } from './sse.js';
 import { countMockTokens, countPromptTokens } from './tokens.js';
 import type { ModelBehavior } from './types.js';
@@ -106,7 +106,12 @@ class ChatRequest implements ParsedRequest {
     if (this.toolName !== undefined) {
       const args = toolArguments(this.lastUserText);
       events.push(choice('{"role":"assistant","content":null}', null));
-      const call = { index: 0, id: `call_mock_${n}`, type: 'function', function: { name: this.toolName, arguments: '' } };
+      const call = {
+        index: 0,
+        id: `call_mock_${n}`,
+        type: 'function',
+        function: { name: this.toolName, arguments: '' },
+      };
       events.push(choice(JSON.stringify({ tool_calls: [call] }), null));
       for (const fragment of argumentFragments(args)) {
         events.push(choice(JSON.stringify({ tool_calls: [{ index: 0, function: { arguments: fragment } }] }), null));

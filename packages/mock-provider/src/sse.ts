@@ -24,7 +24,8 @@ export const SSE_HEADERS = {
 } as const;
 
 /** Bytes that are neither SSE framing nor JSON (the `malformed-sse` fault). */
-export const GARBAGE_BODY = '<html><body>502 Bad Gateway</body></html>\n\u0000\u0001\u0002 this is not an event stream {{{';
+export const GARBAGE_BODY =
+  '<html><body>502 Bad Gateway</body></html>\n\u0000\u0001\u0002 this is not an event stream {{{';
 
 /** Send `plan` on `ex`, paced, applying a stream fault (stall, truncate, malformed-json) if given. */
 export function runStream(ex: Exchange, stats: MockStats, plan: StreamPlan, pacing: Pacing, fault?: ActiveFault): void {
@@ -48,12 +49,13 @@ export function runStream(ex: Exchange, stats: MockStats, plan: StreamPlan, paci
 
   const { res } = ex;
   res.writeHead(200, SSE_HEADERS);
-  res.flushHeaders();
   ex.streaming = true;
   stats.streamsStarted++;
 
   const { firstContent } = plan;
   const interval = pacing.tokensPerSecond > 0 ? 1000 / pacing.tokensPerSecond : 0;
+  // Headers go out at once, unless the whole stream is written in this tick (then they ride with the first event).
+  if (pacing.ttftMs > 0 || interval > 0 || limit === 0) res.flushHeaders();
   let i = 0;
   let t0 = 0;
 
@@ -64,10 +66,13 @@ export function runStream(ex: Exchange, stats: MockStats, plan: StreamPlan, paci
 
   const step = (): void => {
     if (ex.closed) return;
+    // Events due in the same tick go out in one syscall; each is still its own res.write.
+    res.cork();
     while (i < limit) {
       if (interval > 0 && i > firstContent && i < contentEnd) {
         const wait = t0 + (i - firstContent) * interval - performance.now();
         if (wait >= 1) {
+          res.uncork();
           ex.schedule(step, wait);
           return;
         }
@@ -75,6 +80,7 @@ export function runStream(ex: Exchange, stats: MockStats, plan: StreamPlan, paci
       if (i === firstContent) t0 = performance.now();
       write();
     }
+    res.uncork();
     if (limit === events.length) {
       ex.done = true;
       res.end();
@@ -86,7 +92,13 @@ export function runStream(ex: Exchange, stats: MockStats, plan: StreamPlan, paci
     // else: stalled; the socket stays open until the client or the server closes it.
   };
 
+  res.cork();
   while (i < firstContent && i < limit) write();
-  if (pacing.ttftMs > 0 && i < limit) ex.schedule(step, pacing.ttftMs);
-  else step();
+  if (pacing.ttftMs > 0 && i < limit) {
+    res.uncork();
+    ex.schedule(step, pacing.ttftMs);
+  } else {
+    step();
+    res.uncork();
+  }
 }
