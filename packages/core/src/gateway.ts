@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type Attributes,
   type Context,
@@ -17,6 +16,7 @@ import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { Attempt, Call } from './call-context.js';
 import { compose } from './compose.js';
 import { AbortError, ConfigError, FlowgateError, GatewayClosedError, NoProviderError } from './errors.js';
+import { nextCallId } from './ids.js';
 import { type CoreInstruments, createCoreInstruments } from './instruments.js';
 import { type Registry, setupPlugins } from './plugin-host.js';
 import { responseToChunks } from './reply.js';
@@ -185,18 +185,21 @@ class GatewayImpl implements Gateway {
     if (this.closing) throw new GatewayClosedError();
     validateRequest(request);
     const span = this.tracer.startSpan(`${sc.GEN_AI_OPERATION_CHAT} ${request.model}`, { kind: SpanKind.CLIENT });
-    const call = new Call(request, streaming, options, span, this.dispatcher, randomUUID(), this.defaultTimeoutMs);
+    const call = new Call(request, streaming, options, span, this.dispatcher, nextCallId(), this.defaultTimeoutMs);
     if (span.isRecording()) {
-      span.setAttribute(sc.ATTR_GEN_AI_OPERATION_NAME, sc.GEN_AI_OPERATION_CHAT);
-      span.setAttribute(sc.ATTR_GEN_AI_REQUEST_MODEL, request.model);
-      span.setAttribute(sc.ATTR_FLOWGATE_CALL_ID, call.meta.callId);
-      span.setAttribute(sc.ATTR_FLOWGATE_STREAM, streaming);
+      const attributes: Attributes = {
+        [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.GEN_AI_OPERATION_CHAT,
+        [sc.ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+        [sc.ATTR_FLOWGATE_CALL_ID]: call.meta.callId,
+        [sc.ATTR_FLOWGATE_STREAM]: streaming,
+      };
       const maxTokens = request.max_completion_tokens ?? request.max_tokens;
-      if (maxTokens !== undefined) span.setAttribute(sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS, maxTokens);
-      if (request.temperature != null) span.setAttribute(sc.ATTR_GEN_AI_REQUEST_TEMPERATURE, request.temperature);
-      if (request.top_p != null) span.setAttribute(sc.ATTR_GEN_AI_REQUEST_TOP_P, request.top_p);
-      if (request.seed != null) span.setAttribute(sc.ATTR_GEN_AI_REQUEST_SEED, request.seed);
-      if (call.metadata.tenant !== undefined) span.setAttribute(sc.ATTR_FLOWGATE_TENANT, call.metadata.tenant);
+      if (maxTokens != null) attributes[sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
+      if (request.temperature != null) attributes[sc.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+      if (request.top_p != null) attributes[sc.ATTR_GEN_AI_REQUEST_TOP_P] = request.top_p;
+      if (request.seed != null) attributes[sc.ATTR_GEN_AI_REQUEST_SEED] = request.seed;
+      if (call.metadata.tenant !== undefined) attributes[sc.ATTR_FLOWGATE_TENANT] = call.metadata.tenant;
+      span.setAttributes(attributes);
     }
     return call;
   }
@@ -251,16 +254,17 @@ class GatewayImpl implements Gateway {
     let attemptSpan: Span = call.span;
     if (call.span.isRecording()) {
       const parent: Context = trace.setSpan(context.active(), call.span);
-      attemptSpan = this.tracer.startSpan(`attempt ${target.provider.id}`, { kind: SpanKind.INTERNAL }, parent);
-      attemptSpan.setAttribute(sc.ATTR_FLOWGATE_ATTEMPT, attempt);
-      attemptSpan.setAttribute(sc.ATTR_FLOWGATE_PROVIDER_ID, target.provider.id);
-      attemptSpan.setAttribute(sc.ATTR_GEN_AI_PROVIDER_NAME, target.provider.system);
-      attemptSpan.setAttribute(sc.ATTR_GEN_AI_REQUEST_MODEL, target.model);
-      const addr = target.provider.address;
-      if (addr) {
-        attemptSpan.setAttribute(sc.ATTR_SERVER_ADDRESS, addr.host);
-        attemptSpan.setAttribute(sc.ATTR_SERVER_PORT, addr.port);
-      }
+      // The provider's name and address go on the call span; an attempt names its target only.
+      const attributes: Attributes = {
+        [sc.ATTR_FLOWGATE_ATTEMPT]: attempt,
+        [sc.ATTR_FLOWGATE_PROVIDER_ID]: target.provider.id,
+        [sc.ATTR_GEN_AI_REQUEST_MODEL]: target.model,
+      };
+      attemptSpan = this.tracer.startSpan(
+        `attempt ${target.provider.id}`,
+        { kind: SpanKind.INTERNAL, attributes },
+        parent,
+      );
     }
     return new Attempt(call, target, attempt, attemptSpan);
   }
@@ -323,26 +327,26 @@ class GatewayImpl implements Gateway {
       call.meta.model = response.model;
     }
     if (recording) {
+      const attributes: Attributes = {};
       if (target) {
-        span.setAttribute(sc.ATTR_GEN_AI_PROVIDER_NAME, target.provider.system);
-        span.setAttribute(sc.ATTR_FLOWGATE_PROVIDER_ID, target.provider.id);
+        attributes[sc.ATTR_GEN_AI_PROVIDER_NAME] = target.provider.system;
+        attributes[sc.ATTR_FLOWGATE_PROVIDER_ID] = target.provider.id;
         if (target.provider.address) {
-          span.setAttribute(sc.ATTR_SERVER_ADDRESS, target.provider.address.host);
-          span.setAttribute(sc.ATTR_SERVER_PORT, target.provider.address.port);
+          attributes[sc.ATTR_SERVER_ADDRESS] = target.provider.address.host;
+          attributes[sc.ATTR_SERVER_PORT] = target.provider.address.port;
         }
       }
       if (response) {
-        span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_MODEL, response.model);
-        span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_ID, response.id);
-        span.setAttribute(
-          sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-          response.choices.map((c) => c.finish_reason ?? ''),
-        );
+        attributes[sc.ATTR_GEN_AI_RESPONSE_MODEL] = response.model;
+        attributes[sc.ATTR_GEN_AI_RESPONSE_ID] = response.id;
+        attributes[sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = response.choices.map((c) => c.finish_reason ?? '');
         if (response.usage) {
-          span.setAttribute(sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, response.usage.prompt_tokens);
-          span.setAttribute(sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, response.usage.completion_tokens);
+          attributes[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = response.usage.prompt_tokens;
+          attributes[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = response.usage.completion_tokens;
         }
-      } else markError(span, f.error);
+      }
+      span.setAttributes(attributes);
+      if (!response) markError(span, f.error);
     }
     if (this.metricsOn) this.recordMetrics(call, f, durationMs);
     const observing = response
@@ -375,11 +379,7 @@ class GatewayImpl implements Gateway {
       instruments.tokenUsage.record(usage.prompt_tokens, { ...attrs, [sc.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
       instruments.tokenUsage.record(usage.completion_tokens, { ...attrs, [sc.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
     }
-    instruments.requests.add(1, {
-      [sc.ATTR_GEN_AI_REQUEST_MODEL]: call.request.model,
-      [sc.ATTR_GEN_AI_PROVIDER_NAME]: target?.provider.system ?? 'none',
-      [sc.ATTR_FLOWGATE_OUTCOME]: outcomeOf(f.error),
-    });
+    instruments.requests.add(call.request.model, target?.provider.system ?? 'none', outcomeOf(f.error));
   }
 
   /** Runs observers; a throw or rejection is logged and recorded on the span, never passed on. */
@@ -416,7 +416,7 @@ class GatewayImpl implements Gateway {
       options,
       span,
       this.dispatcher,
-      randomUUID(),
+      nextCallId(),
       this.defaultTimeoutMs,
     );
     try {

@@ -1,5 +1,7 @@
+import type { Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
 import { ConfigError } from '@flowgate/core';
-import { type Dispatcher, interceptors } from 'undici';
+import type { Dispatcher } from 'undici';
 import { type ErrorScope, httpError, transportError } from './errors.js';
 
 /** Everything a provider needs to send to one upstream; built once per provider. */
@@ -52,20 +54,49 @@ export function createEndpoint(options: EndpointOptions): Endpoint {
   };
 }
 
-const decompress = interceptors.decompress({ skipErrorResponses: false });
-const composed = new WeakMap<Dispatcher, Dispatcher>();
-
-/** `dispatcher` with undici's decompress interceptor on top (gzip, br, deflate, zstd); composed once per dispatcher. */
-export function decompressing(dispatcher: Dispatcher): Dispatcher {
-  let d = composed.get(dispatcher);
-  if (d === undefined) {
-    d = dispatcher.compose(decompress);
-    composed.set(dispatcher, d);
-  }
-  return d;
+/** What a provider reads: status, headers, and the body already decoded from its content-encoding. */
+export interface Response {
+  statusCode: number;
+  headers: Dispatcher.ResponseData['headers'];
+  /** undici's body, or a zlib stream over it when the server compressed the answer. */
+  body: Readable;
 }
 
-export type Response = Dispatcher.ResponseData;
+const DECODERS: Record<string, (() => Transform) | undefined> = {
+  gzip: () => createGunzip(),
+  'x-gzip': () => createGunzip(),
+  deflate: () => createInflate(),
+  br: () => createBrotliDecompress(),
+  zstd: () => createZstdDecompress(),
+};
+
+/**
+ * Decodes a compressed body on demand. Cheaper than a decompress interceptor on every request:
+ * uncompressed answers (the common case for JSON APIs on a LAN) pay one header lookup.
+ */
+function decoded(res: Dispatcher.ResponseData): Response {
+  const encoding = res.headers['content-encoding'];
+  if (encoding === undefined || encoding === 'identity') return res;
+  const codings = (Array.isArray(encoding) ? encoding.join(',') : encoding)
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  if (codings.length === 0) return res;
+  const streams: (Readable | Transform)[] = [res.body];
+  // Codings are listed in the order they were applied; undo them last first.
+  for (let i = codings.length - 1; i >= 0; i--) {
+    const make = DECODERS[codings[i]!];
+    if (!make) return res; // an unknown coding: hand the bytes on; parsing will say they are malformed
+    streams.push(make());
+  }
+  const body = streams.reduce((src, dst) => src.pipe(dst as Transform)) as Readable;
+  // Errors of any stage surface on the last one, and destroying it tears the whole chain down.
+  for (const s of streams.slice(0, -1)) {
+    s.once('error', (err) => body.destroy(err));
+    body.once('close', () => s.destroy());
+  }
+  return { statusCode: res.statusCode, headers: res.headers, body };
+}
 
 /** Most of an error body we read to quote it; the rest is dropped with the connection. */
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -81,9 +112,9 @@ export async function post(
   path: string,
   body: string,
 ): Promise<Response> {
-  let res: Response;
+  let raw: Dispatcher.ResponseData;
   try {
-    res = await decompressing(dispatcher).request({
+    raw = await dispatcher.request({
       origin: endpoint.origin,
       path,
       method: 'POST',
@@ -94,6 +125,7 @@ export async function post(
   } catch (err) {
     throw transportError(endpoint, err, signal, 'request');
   }
+  const res = decoded(raw);
   const status = res.statusCode;
   if (status >= 200 && status < 300) return res;
   let text = '';
@@ -109,10 +141,18 @@ export async function post(
 /** The whole body as text; transport failures become typed errors. */
 export async function readText(endpoint: ErrorScope, res: Response, signal: AbortSignal | undefined): Promise<string> {
   try {
-    return await res.body.text();
+    const body = res.body as Readable & { text?: () => Promise<string> };
+    if (typeof body.text === 'function') return await body.text();
+    return await readAll(body);
   } catch (err) {
     throw transportError(endpoint, err, signal, 'body');
   }
+}
+
+async function readAll(body: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) parts.push(chunk);
+  return Buffer.concat(parts).toString('utf8');
 }
 
 /** Reads up to `limit` bytes; a longer body is cut and its stream destroyed. */
