@@ -16,6 +16,7 @@ import type { ChatCompletionRequest } from './wire.js';
 /** A signal that never fires, shared by calls that have neither a signal nor a deadline. */
 const NEVER = new AbortController().signal;
 const NO_METADATA: CallMetadata = Object.freeze({});
+const NO_OPTIONS: CallOptions = Object.freeze({});
 
 /** The concrete call context. */
 export class Call implements CallContext {
@@ -26,12 +27,15 @@ export class Call implements CallContext {
   readonly cancellable: boolean;
   readonly deadline: number | undefined;
   readonly metadata: CallMetadata;
+  readonly options: CallOptions;
   readonly span: Span;
   dispatcher: Dispatcher;
   readonly meta: CallMeta;
   readonly startTime: number;
   /** The last target tried; attributes failures and stats to a provider. */
   lastTarget: Target | undefined;
+  /** The error of the last failed attempt. */
+  lastError: unknown;
   private state: Map<symbol, unknown> | undefined;
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -52,6 +56,7 @@ export class Call implements CallContext {
     this.span = span;
     this.dispatcher = dispatcher;
     this.metadata = options?.metadata ?? NO_METADATA;
+    this.options = options ?? NO_OPTIONS;
     this.meta = { callId, attempts: [] };
     const timeoutMs = options?.timeoutMs ?? defaultTimeoutMs;
     const userSignal = options?.signal;
@@ -120,8 +125,9 @@ export class Attempt implements AttemptContext {
   readonly cancellable: boolean;
   readonly deadline: number | undefined;
   readonly metadata: CallMetadata;
+  readonly options: CallOptions;
   readonly span: Span;
-  readonly dispatcher: Dispatcher;
+  dispatcher: Dispatcher;
   readonly meta: CallMeta;
   readonly startTime: number;
   readonly targetRequest: ChatCompletionRequest;
@@ -139,6 +145,7 @@ export class Attempt implements AttemptContext {
     this.cancellable = call.cancellable;
     this.deadline = call.deadline;
     this.metadata = call.metadata;
+    this.options = call.options;
     this.span = call.span;
     this.dispatcher = call.dispatcher;
     this.meta = call.meta;

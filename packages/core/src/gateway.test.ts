@@ -1,4 +1,5 @@
 import { DataPointType, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import {
   AbortError,
@@ -221,6 +222,62 @@ describe('gateway.complete', () => {
     });
     await expect(gw2.complete(req())).rejects.toBeInstanceOf(InvalidRequestError);
     expect(up.calls).toHaveLength(1);
+  });
+
+  it('pulls an iterable plan one target at a time, after each failure', async () => {
+    let failures = 2;
+    const flaky = fakeProvider('flaky', {
+      fail: () => (failures-- > 0 ? new UpstreamServerError('503', { status: 503 }) : undefined),
+    });
+    const seen: string[] = [];
+    const router: Router = {
+      name: 'retry-then-stop',
+      async *plan(ctx) {
+        for (let i = 0; i < 5; i++) {
+          yield { provider: flaky, model: ctx.request.model };
+          seen.push(ctx.meta.attempts.at(-1)?.outcome ?? 'none');
+        }
+      },
+    };
+    const gw = createGateway({ providers: [flaky], plugins: [{ name: 'r', setup: (h) => h.setRouter(router) }] });
+    const res = await gw.complete(req());
+    expect(res.flowgate.attempts.map((a) => a.outcome)).toEqual(['error', 'error', 'ok']);
+    expect(seen).toEqual(['error', 'error']); // the router saw each failure before naming the next target
+  });
+
+  it('throws the last error when an iterable plan runs out, and NO_PROVIDER when it is empty', async () => {
+    const down = fakeProvider('down', { fail: () => new UpstreamServerError('503', { status: 503 }) });
+    const twice: Router = {
+      name: 'twice',
+      *plan() {
+        yield { provider: down, model: 'm' };
+        yield { provider: down, model: 'm' };
+      },
+    };
+    const gw = createGateway({ providers: [down], plugins: [{ name: 'r', setup: (h) => h.setRouter(twice) }] });
+    await expect(gw.complete(req())).rejects.toBeInstanceOf(UpstreamServerError);
+    expect(down.calls).toHaveLength(2);
+    const none: Router = { name: 'none', *plan() {} };
+    const gw2 = createGateway({ providers: [down], plugins: [{ name: 'r', setup: (h) => h.setRouter(none) }] });
+    await expect(gw2.complete(req())).rejects.toBeInstanceOf(NoProviderError);
+  });
+
+  it('shows the caller options to plugins and lets a call middleware swap the dispatcher', async () => {
+    const p = fakeProvider('p');
+    const special = { marker: 'fresh' } as unknown as Dispatcher;
+    const plugin: Plugin = {
+      name: 'opts',
+      setup: (h) =>
+        h.useCall(async (ctx, next) => {
+          if (ctx.options.metadata?.tags?.fresh === 'yes') ctx.dispatcher = special;
+          return next();
+        }),
+    };
+    const gw = createGateway({ providers: [p], plugins: [plugin] });
+    await gw.complete(req(), { metadata: { tags: { fresh: 'yes' } } });
+    await gw.complete(req());
+    expect(p.calls[0]?.dispatcher).toBe(special);
+    expect(p.calls[1]?.dispatcher).not.toBe(special);
   });
 
   it('aborts the call when the caller signal fires, with an AbortError the provider sees', async () => {

@@ -28,6 +28,7 @@ import type {
   CallContext,
   CallMeta,
   CallOptions,
+  Plan,
   Plugin,
   Provider,
   Reply,
@@ -85,6 +86,8 @@ export interface Gateway {
 }
 
 const SCOPE = '@flowgate/core';
+/** Marker: the attempt failed and the router wants the next target. */
+const RETRY = Symbol('retry');
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
 
 interface Finish {
@@ -222,30 +225,55 @@ class GatewayImpl implements Gateway {
   /** The end of the call onion: plan, then try targets in order while the router says to go on. */
   private async attemptAll(call: Call): Promise<Reply> {
     const planned = this.router.plan(call);
-    const targets = Array.isArray(planned) ? (planned as readonly Target[]) : await planned;
-    if (targets.length === 0) throw new NoProviderError(call.request.model);
-    for (let i = 0; ; i++) {
-      if (call.signal.aborted) throw call.signal.reason;
-      const target = targets[i]!;
-      const actx = this.attemptContext(call, target, i + 1);
-      const started = performance.now();
-      try {
-        const reply = actx.attemptSpan.isRecording()
-          ? await context.with(trace.setSpan(context.active(), actx.attemptSpan), this.runAttempt, undefined, actx)
-          : await this.runAttempt(actx);
-        if (reply.type === 'response') this.endAttempt(actx, started, undefined);
-        else
-          reply.response.then(
-            () => this.endAttempt(actx, started, undefined),
-            (err: unknown) => this.endAttempt(actx, started, err),
-          );
-        return reply;
-      } catch (err) {
-        this.endAttempt(actx, started, err);
+    const plan = isPlanNow(planned) ? planned : await planned;
+    if (Array.isArray(plan)) {
+      const targets = plan as readonly Target[];
+      if (targets.length === 0) throw new NoProviderError(call.request.model);
+      for (let i = 0; ; i++) {
         const last = i === targets.length - 1;
-        const goOn = this.router.shouldFallback ? this.router.shouldFallback(err, actx) : isRetryable(err);
-        if (last || !goOn || call.signal.aborted) throw err;
+        const outcome = await this.tryTarget(call, targets[i]!, i + 1, last);
+        if (outcome !== RETRY) return outcome;
       }
+    }
+    return this.attemptIterable(call, plan as Iterable<Target> | AsyncIterable<Target>);
+  }
+
+  /** Pulls targets one at a time: the router sees each failure before it names the next target. */
+  private async attemptIterable(call: Call, plan: Iterable<Target> | AsyncIterable<Target>): Promise<Reply> {
+    let attempt = 0;
+    let lastError: unknown;
+    for await (const target of plan) {
+      attempt++;
+      const outcome = await this.tryTarget(call, target, attempt, false);
+      if (outcome !== RETRY) return outcome;
+      lastError = call.lastError;
+    }
+    if (attempt === 0) throw new NoProviderError(call.request.model);
+    throw lastError;
+  }
+
+  /** One attempt. Resolves with the reply, or RETRY when the router wants the next target; else throws. */
+  private async tryTarget(call: Call, target: Target, attempt: number, last: boolean): Promise<Reply | typeof RETRY> {
+    if (call.signal.aborted) throw call.signal.reason;
+    const actx = this.attemptContext(call, target, attempt);
+    const started = performance.now();
+    try {
+      const reply = actx.attemptSpan.isRecording()
+        ? await context.with(trace.setSpan(context.active(), actx.attemptSpan), this.runAttempt, undefined, actx)
+        : await this.runAttempt(actx);
+      if (reply.type === 'response') this.endAttempt(actx, started, undefined);
+      else
+        reply.response.then(
+          () => this.endAttempt(actx, started, undefined),
+          (err: unknown) => this.endAttempt(actx, started, err),
+        );
+      return reply;
+    } catch (err) {
+      this.endAttempt(actx, started, err);
+      call.lastError = err;
+      const goOn = this.router.shouldFallback ? this.router.shouldFallback(err, actx) : isRetryable(err);
+      if (last || !goOn || call.signal.aborted) throw err;
+      return RETRY;
     }
   }
 
@@ -565,6 +593,10 @@ function end(call: Call): undefined {
 
 function withMeta(response: ChatCompletion, meta: CallMeta): GatewayResponse {
   return { ...response, flowgate: meta };
+}
+
+function isPlanNow(p: Plan | Promise<Plan>): p is Plan {
+  return typeof (p as Partial<Promise<Plan>>).then !== 'function';
 }
 
 function isRetryable(err: unknown): boolean {

@@ -23,6 +23,11 @@ export interface CallMetadata {
   tags?: Record<string, string>;
 }
 
+/**
+ * Per-call options. Plugins add their own fields by module augmentation, for example
+ * `declare module '@flowgate/core' { interface CallOptions { cache?: CacheCallOptions } }`,
+ * and read them from `ctx.options`.
+ */
 export interface CallOptions {
   /** Aborts the call: the upstream request, any stream, and frees its connection. */
   signal?: AbortSignal;
@@ -31,7 +36,10 @@ export interface CallOptions {
   metadata?: CallMetadata;
 }
 
-/** What a call learned on its way; plugins add fields by module augmentation. */
+/**
+ * What a call learned on its way, returned as `response.flowgate` / `stream.meta`. Plugins add
+ * fields by module augmentation (`declare module '@flowgate/core' { interface CallMeta { ... } }`).
+ */
 export interface CallMeta {
   /** Id of this call (also on the span as `flowgate.call.id`). */
   callId: string;
@@ -85,10 +93,15 @@ export interface CallContext {
   /** Absolute deadline (ms since epoch, `Date.now()` clock), if the call has one. */
   readonly deadline: number | undefined;
   readonly metadata: CallMetadata;
+  /** The options the caller passed (an empty object when none). */
+  readonly options: CallOptions;
   /** The call span (CLIENT). Check `span.isRecording()` before computing attributes. */
   readonly span: Span;
-  /** HTTP dispatcher the providers send through (the pool plugin's, or the default Agent). */
-  readonly dispatcher: Dispatcher;
+  /**
+   * HTTP dispatcher the providers send through (the pool plugin's, or undici's global dispatcher).
+   * A call middleware may replace it for this call (for example with a fresh connection).
+   */
+  dispatcher: Dispatcher;
   readonly meta: CallMeta;
   /** `performance.now()` at the start of the call. */
   readonly startTime: number;
@@ -124,12 +137,19 @@ export type ResponseObserver = (ctx: CallContext, response: ChatCompletion) => v
 export type ErrorObserver = (ctx: CallContext, error: unknown) => void | Promise<void>;
 
 /**
- * Decides where a call goes. `plan` returns the ordered targets; the gateway tries them in order
- * while `shouldFallback` (default: `error.retryable`) says to go on.
+ * The targets of a call, in order. An array is the plain case. An (async) iterable is pulled one
+ * target at a time, after the previous attempt failed, so a router can decide the next step from
+ * what just happened: retry the same target after a backoff, skip an open circuit, stop early.
+ */
+export type Plan = readonly Target[] | Iterable<Target> | AsyncIterable<Target>;
+
+/**
+ * Decides where a call goes. The gateway tries the planned targets in order while `shouldFallback`
+ * (default: `error.retryable`) says to go on; the last error is thrown when the plan runs out.
  */
 export interface Router {
   readonly name: string;
-  plan(ctx: CallContext): readonly Target[] | Promise<readonly Target[]>;
+  plan(ctx: CallContext): Plan | Promise<Plan>;
   shouldFallback?(error: unknown, ctx: AttemptContext): boolean;
 }
 

@@ -26,6 +26,7 @@ export function attemptContext(options: TestContextOptions): AttemptContext {
     cancellable: options.signal !== undefined,
     deadline: undefined,
     metadata: {},
+    options: {},
     span,
     dispatcher: options.dispatcher,
     meta: { callId: 'test-call', attempts: [] },
