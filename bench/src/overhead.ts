@@ -22,6 +22,8 @@ import { startMockProcess } from './lib/mock-process.js';
 import { progress } from './lib/progress.js';
 import { fmt, median, summarize, table } from './lib/stats.js';
 
+export const about = 'raw undici vs gateway.complete, without and with the OpenTelemetry SDK';
+
 const LATENCY_CALLS = Number(process.env.BENCH_LATENCY_CALLS ?? 6000);
 const BLOCK = 200;
 const CONCURRENCY = 64;
