@@ -34,8 +34,11 @@ export class Call implements CallContext {
   readonly startTime: number;
   /** The last target tried; attributes failures and stats to a provider. */
   lastTarget: Target | undefined;
-  /** The error of the last failed attempt. */
+  /** The error of the last failed attempt, and that attempt. */
   lastError: unknown;
+  lastAttempt: Attempt | undefined;
+  /** Attempts started so far (planned and extra ones), so that attempt numbers never repeat. */
+  attemptCount = 0;
   private state: Map<symbol, unknown> | undefined;
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -121,8 +124,9 @@ export class Attempt implements AttemptContext {
   readonly operation: Operation;
   readonly request: ChatCompletionRequest;
   readonly streaming: boolean;
-  readonly signal: AbortSignal;
-  readonly cancellable: boolean;
+  /** The call's signal, unless an attempt middleware replaced it for this attempt. */
+  signal: AbortSignal;
+  cancellable: boolean;
   readonly deadline: number | undefined;
   readonly metadata: CallMetadata;
   readonly options: CallOptions;

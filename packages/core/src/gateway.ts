@@ -15,7 +15,14 @@ import {
 import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { Attempt, Call } from './call-context.js';
 import { compose } from './compose.js';
-import { AbortError, ConfigError, FlowgateError, GatewayClosedError, NoProviderError } from './errors.js';
+import {
+  AbortError,
+  ConfigError,
+  FlowgateError,
+  GatewayClosedError,
+  MiddlewareError,
+  NoProviderError,
+} from './errors.js';
 import { nextCallId } from './ids.js';
 import { type CoreInstruments, createCoreInstruments } from './instruments.js';
 import { type Registry, setupPlugins } from './plugin-host.js';
@@ -149,6 +156,7 @@ class GatewayImpl implements Gateway {
     this.router = this.registry.router ?? this.defaultRouter();
     this.dispatcher = this.registry.dispatcher ?? getGlobalDispatcher();
     this.runAttempt = compose(this.registry.attemptMiddleware, (ctx) => ctx.target.provider.send(ctx));
+    this.registry.attemptRunner = (ctx, target) => this.extraAttempt(ctx, target);
     // Every context on this chain is a `Call`; middleware sees it through the `CallContext` interface.
     this.runChain = compose(this.registry.callMiddleware, (ctx) => this.attemptAll(ctx as Call));
     if (this.registry.startup.length === 0) {
@@ -231,7 +239,7 @@ class GatewayImpl implements Gateway {
       if (targets.length === 0) throw new NoProviderError(call.request.model);
       for (let i = 0; ; i++) {
         const last = i === targets.length - 1;
-        const outcome = await this.tryTarget(call, targets[i]!, i + 1, last);
+        const outcome = await this.tryTarget(call, targets[i]!, last);
         if (outcome !== RETRY) return outcome;
       }
     }
@@ -244,7 +252,7 @@ class GatewayImpl implements Gateway {
     let lastError: unknown;
     for await (const target of plan) {
       attempt++;
-      const outcome = await this.tryTarget(call, target, attempt, false);
+      const outcome = await this.tryTarget(call, target, false);
       if (outcome !== RETRY) return outcome;
       lastError = call.lastError;
     }
@@ -253,14 +261,34 @@ class GatewayImpl implements Gateway {
   }
 
   /** One attempt. Resolves with the reply, or RETRY when the router wants the next target; else throws. */
-  private async tryTarget(call: Call, target: Target, attempt: number, last: boolean): Promise<Reply | typeof RETRY> {
+  private tryTarget(call: Call, target: Target, last: boolean): Promise<Reply | typeof RETRY> {
+    return this.attemptOnce(call, target).catch((err: unknown) => {
+      const goOn = this.router.shouldFallback
+        ? this.router.shouldFallback(err, call.lastAttempt!)
+        : isRetryable(err);
+      if (last || !goOn || call.signal.aborted) throw err;
+      return RETRY;
+    });
+  }
+
+  /** `host.runAttempt`: one attempt outside the plan, for routers that race attempts. No fallback decision. */
+  private extraAttempt(ctx: CallContext, target: Target): Promise<Reply> {
+    const call = ctx instanceof Call ? ctx : ctx instanceof Attempt ? ctx.call : undefined;
+    if (!call) return Promise.reject(new MiddlewareError('runAttempt needs the context of a call in progress'));
+    return this.attemptOnce(call, target);
+  }
+
+  /** Runs the attempt chain for one target, with its span and its entry in `meta.attempts`. */
+  private async attemptOnce(call: Call, target: Target): Promise<Reply> {
     if (call.signal.aborted) throw call.signal.reason;
-    const actx = this.attemptContext(call, target, attempt);
+    const actx = this.attemptContext(call, target, ++call.attemptCount);
     const started = performance.now();
     try {
       const reply = actx.attemptSpan.isRecording()
         ? await context.with(trace.setSpan(context.active(), actx.attemptSpan), this.runAttempt, undefined, actx)
         : await this.runAttempt(actx);
+      // With attempts racing (`host.runAttempt`), the one that answered is the call's provider.
+      call.lastTarget = target;
       if (reply.type === 'response') this.endAttempt(actx, started, undefined);
       else
         reply.response.then(
@@ -271,9 +299,8 @@ class GatewayImpl implements Gateway {
     } catch (err) {
       this.endAttempt(actx, started, err);
       call.lastError = err;
-      const goOn = this.router.shouldFallback ? this.router.shouldFallback(err, actx) : isRetryable(err);
-      if (last || !goOn || call.signal.aborted) throw err;
-      return RETRY;
+      call.lastAttempt = actx;
+      throw err;
     }
   }
 

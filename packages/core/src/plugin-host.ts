@@ -3,14 +3,17 @@ import type { Dispatcher } from 'undici';
 import { ConfigError } from './errors.js';
 import type {
   AttemptMiddleware,
+  CallContext,
   CallMiddleware,
   ErrorObserver,
   Plugin,
   PluginHost,
   Provider,
+  Reply,
   RequestHook,
   ResponseObserver,
   Router,
+  Target,
 } from './types.js';
 
 /** Everything the plugins registered, in registration order. */
@@ -27,6 +30,8 @@ export interface Registry {
   dispatcher: Dispatcher | undefined;
   dispatcherOwner: string | undefined;
   startup: Promise<void>[];
+  /** Set by the gateway once the attempt chain is composed; backs `host.runAttempt`. */
+  attemptRunner: ((ctx: CallContext, target: Target) => Promise<Reply>) | undefined;
 }
 
 /**
@@ -66,6 +71,7 @@ export function setupPlugins(
     dispatcher: undefined,
     dispatcherOwner: undefined,
     startup: [],
+    attemptRunner: undefined,
   };
   const byName = new Map(plugins.map((p) => [p.name, p] as const));
 
@@ -100,6 +106,11 @@ export function setupPlugins(
         }
         reg.router = router;
         reg.routerOwner = plugin.name;
+      },
+      runAttempt: (ctx, target) => {
+        const run = reg.attemptRunner;
+        if (!run) return Promise.reject(new ConfigError('runAttempt works only while a call is running'));
+        return run(ctx, target);
       },
       setDispatcher: (dispatcher) => {
         guard('setDispatcher');

@@ -118,6 +118,15 @@ export interface Target {
 }
 
 export interface AttemptContext extends CallContext {
+  /**
+   * Fires when the call is aborted or its deadline passes. An attempt middleware may replace it, for this
+   * attempt only, with a signal of its own that also follows the call's (per-attempt timeouts, stall
+   * detection, cancelling the losing attempt of a hedge); inner middleware and the provider then see the
+   * replacement. Set `cancellable` to true with it.
+   */
+  signal: AbortSignal;
+  /** False when `signal` can never fire. An attempt middleware that replaces `signal` sets it to true. */
+  cancellable: boolean;
   readonly target: Target;
   /** 1-based attempt number within the call. */
   readonly attempt: number;
@@ -187,6 +196,14 @@ export interface PluginHost {
   /** Attempt middleware, run once per target tried: the first registered is the outermost. */
   useAttempt(middleware: AttemptMiddleware): void;
   setRouter(router: Router): void;
+  /**
+   * Runs one more attempt of a call in progress at `target`, outside the router's plan: through the attempt
+   * middleware and `provider.send`, with its own attempt span, attempt number and entry in
+   * `ctx.meta.attempts`. It resolves with the reply or rejects with the error; `shouldFallback` is not asked.
+   * For routers that race attempts (hedging): call it from call or attempt middleware, or from a plan.
+   * The call's provider (`meta.provider`) is the target of the last attempt that succeeded.
+   */
+  runAttempt(ctx: CallContext, target: Target): Promise<Reply>;
   setDispatcher(dispatcher: Dispatcher): void;
   /** Observers never fail a call: a throw is logged and recorded as a span event. */
   onResponse(observer: ResponseObserver): void;
