@@ -11,13 +11,14 @@
  * Targets (issue 2): gateway >= 90% of raw throughput; gw+sdk >= 75%, <= 20 us added at the median.
  */
 
-import { type ChatCompletionRequest, createGateway } from '@flowgate/core';
+import { createGateway } from '@flowgate/core';
 import { openai } from '@flowgate/providers';
 import { context, metrics, ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { AlwaysOnSampler, BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { BENCH_REQUEST, interleavedLatency, noopMetricExporter, noopSpanExporter, runConcurrent } from './lib/load.js';
 import { startMockProcess } from './lib/mock-process.js';
 import { progress } from './lib/progress.js';
 import { fmt, median, summarize, table } from './lib/stats.js';
@@ -31,24 +32,7 @@ const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500);
 
-const request: ChatCompletionRequest = {
-  model: 'gpt-4o-mini',
-  messages: [
-    { role: 'system', content: 'You are a helpful assistant.' },
-    { role: 'user', content: 'What is the capital of France?' },
-  ],
-  max_tokens: 64,
-};
-
-const noopSpanExporter: SpanExporter = {
-  export: (_spans, done) => done({ code: 0 }),
-  shutdown: async () => {},
-};
-const noopMetricExporter: PushMetricExporter = {
-  export: (_metrics, done) => done({ code: 0 }),
-  forceFlush: async () => {},
-  shutdown: async () => {},
-};
+const request = BENCH_REQUEST;
 
 export async function main(): Promise<void> {
   const mock = await startMockProcess();
@@ -107,20 +91,12 @@ export async function main(): Promise<void> {
   for (let i = 0; i < 2; i++) for (const [, fn] of modes) await runConcurrent(fn, CONCURRENCY, WARMUP_MS);
 
   // 1. Sequential latency, interleaved blocks.
-  const lat: number[][] = modes.map(() => []);
-  const p1 = progress('latency (sequential)');
-  for (let done = 0; done < LATENCY_CALLS; done += BLOCK) {
-    for (let m = 0; m < modes.length; m++) {
-      const fn = modes[m]![1];
-      for (let i = 0; i < BLOCK; i++) {
-        const t0 = performance.now();
-        await fn();
-        lat[m]!.push((performance.now() - t0) * 1000);
-      }
-    }
-    p1.update(done + BLOCK, LATENCY_CALLS);
-  }
-  p1.done();
+  const lat = await interleavedLatency(
+    modes.map(([, fn]) => fn),
+    LATENCY_CALLS,
+    BLOCK,
+    'latency (sequential)',
+  );
 
   // 2. Throughput at concurrency 64, interleaved rounds.
   const rps: number[][] = modes.map(() => []);
@@ -163,19 +139,4 @@ export async function main(): Promise<void> {
   await meterProvider.shutdown();
   await agent.close();
   await mock.stop();
-}
-
-/** Closed-loop load: `concurrency` workers call `fn` back to back for `ms`; returns calls per second. */
-async function runConcurrent(fn: () => Promise<unknown>, concurrency: number, ms: number): Promise<number> {
-  let count = 0;
-  const start = performance.now();
-  const end = start + ms;
-  const worker = async () => {
-    while (performance.now() < end) {
-      await fn();
-      count++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return count / ((performance.now() - start) / 1000);
 }
