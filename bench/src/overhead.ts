@@ -59,6 +59,7 @@ export async function main(): Promise<void> {
   const plain = createGateway({
     providers: [openai({ apiKey: 'bench', baseURL })],
     tracerProvider: new ProxyTracerProvider(),
+    dispatcher: agent,
   });
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -79,7 +80,7 @@ export async function main(): Promise<void> {
   // Registered globally as an application would.
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
-  const withSdk = createGateway({ providers: [openai({ apiKey: 'bench', baseURL })] });
+  const withSdk = createGateway({ providers: [openai({ apiKey: 'bench', baseURL })], dispatcher: agent });
 
   const modes: [string, () => Promise<unknown>][] = [
     ['raw undici', raw],

@@ -20,6 +20,9 @@ export const ErrorCode = {
   STREAM_TRUNCATED: 'FLOWGATE_ERR_STREAM_TRUNCATED',
   ABORTED: 'FLOWGATE_ERR_ABORTED',
   CLOSED: 'FLOWGATE_ERR_CLOSED',
+  // Raised by plugins; listed here so that every layer (the server's HTTP mapping, routers) shares one name.
+  BUDGET_EXCEEDED: 'FLOWGATE_ERR_BUDGET_EXCEEDED',
+  POOL_SATURATED: 'FLOWGATE_ERR_POOL_SATURATED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

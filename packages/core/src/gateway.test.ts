@@ -280,6 +280,20 @@ describe('gateway.complete', () => {
     expect(p.calls[1]?.dispatcher).not.toBe(special);
   });
 
+  it('sends through the dispatcher option, unless a plugin sets one', async () => {
+    const option = { marker: 'option' } as unknown as Dispatcher;
+    const pooled = { marker: 'pool' } as unknown as Dispatcher;
+    const p = fakeProvider('p');
+    await createGateway({ providers: [p], dispatcher: option }).complete(req());
+    const withPool = createGateway({
+      providers: [p],
+      dispatcher: option,
+      plugins: [{ name: 'pool', setup: (h) => h.setDispatcher(pooled) }],
+    });
+    await withPool.complete(req());
+    expect(p.calls.map((c) => c.dispatcher)).toEqual([option, pooled]);
+  });
+
   it('aborts the call when the caller signal fires, with an AbortError the provider sees', async () => {
     const ac = new AbortController();
     let providerSignal: AbortSignal | undefined;

@@ -63,6 +63,11 @@ export interface GatewayOptions {
   meterProvider?: MeterProvider;
   /** Deadline for calls that do not pass `timeoutMs`. */
   defaultTimeoutMs?: number;
+  /**
+   * HTTP dispatcher for providers when no plugin (the pool) sets one. Default: undici's global
+   * dispatcher (`setGlobalDispatcher` configures it); pass an Agent to be independent of it.
+   */
+  dispatcher?: Dispatcher;
   /** Window of `gateway.stats()`; default 60 s. */
   statsWindowMs?: number;
 }
@@ -154,7 +159,7 @@ class GatewayImpl implements Gateway {
 
     this.registry = setupPlugins(options.plugins ?? [], this.providers, this.tracer, meter);
     this.router = this.registry.router ?? this.defaultRouter();
-    this.dispatcher = this.registry.dispatcher ?? getGlobalDispatcher();
+    this.dispatcher = this.registry.dispatcher ?? options.dispatcher ?? getGlobalDispatcher();
     this.runAttempt = compose(this.registry.attemptMiddleware, (ctx) => ctx.target.provider.send(ctx));
     this.registry.attemptRunner = (ctx, target) => this.extraAttempt(ctx, target);
     // Every context on this chain is a `Call`; middleware sees it through the `CallContext` interface.
@@ -263,9 +268,7 @@ class GatewayImpl implements Gateway {
   /** One attempt. Resolves with the reply, or RETRY when the router wants the next target; else throws. */
   private tryTarget(call: Call, target: Target, last: boolean): Promise<Reply | typeof RETRY> {
     return this.attemptOnce(call, target).catch((err: unknown) => {
-      const goOn = this.router.shouldFallback
-        ? this.router.shouldFallback(err, call.lastAttempt!)
-        : isRetryable(err);
+      const goOn = this.router.shouldFallback ? this.router.shouldFallback(err, call.lastAttempt!) : isRetryable(err);
       if (last || !goOn || call.signal.aborted) throw err;
       return RETRY;
     });

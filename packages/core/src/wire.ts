@@ -120,7 +120,8 @@ export interface ChatCompletionChunk {
 export interface EmbeddingRequest {
   model: string;
   input: string | string[];
-  encoding_format?: 'float';
+  /** The official client asks for `base64` by default; the body passes through to the provider. */
+  encoding_format?: 'float' | 'base64';
   dimensions?: number;
   user?: string;
 }

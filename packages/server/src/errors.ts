@@ -57,8 +57,8 @@ export class InvalidConfigError extends ConfigError {
 }
 
 /** Codes plugins throw that the core does not define; matched by code, never by message. */
-const BUDGET_EXCEEDED = 'FLOWGATE_ERR_BUDGET_EXCEEDED';
-const POOL_SATURATED = 'FLOWGATE_ERR_POOL_SATURATED';
+const BUDGET_EXCEEDED = ErrorCode.BUDGET_EXCEEDED;
+const POOL_SATURATED = ErrorCode.POOL_SATURATED;
 
 function answer(
   status: number,

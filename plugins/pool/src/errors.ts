@@ -1,6 +1,6 @@
-import { FlowgateError } from '@flowgate/core';
+import { ErrorCode, FlowgateError } from '@flowgate/core';
 
-export const POOL_SATURATED = 'FLOWGATE_ERR_POOL_SATURATED';
+export const POOL_SATURATED = ErrorCode.POOL_SATURATED;
 
 /**
  * Every connection to the origin is busy and `maxQueued` requests already wait for one: the request

@@ -2,7 +2,7 @@ import { ErrorCode, FlowgateError } from '@flowgate/core';
 
 /** Stable codes of this plugin's errors (the context one shares the core's code on purpose). */
 export const TokenOptimizerErrorCode = {
-  BUDGET_EXCEEDED: 'FLOWGATE_ERR_BUDGET_EXCEEDED',
+  BUDGET_EXCEEDED: ErrorCode.BUDGET_EXCEEDED,
   UNPRICED_MODEL: 'FLOWGATE_ERR_UNPRICED_MODEL',
   BUDGET_UNAVAILABLE: 'FLOWGATE_ERR_BUDGET_UNAVAILABLE',
   CONTEXT_LENGTH: ErrorCode.CONTEXT_LENGTH,

@@ -220,6 +220,13 @@ describe('usage report', () => {
     expect(report.rows[0]!.model).toBe('claude-haiku-4-5');
     expect(report.totals.requests).toBe(5);
     expect(report.totals.avgLatencyMs).toBeGreaterThan(0);
+    const today = plugin.adminSummary();
+    expect(today.day).toBe(new Date().toISOString().slice(0, 10));
+    expect(today.costTodayUsd).toBeCloseTo(report.totals.costUsd, 15);
+    expect(today.costTodayByModel['gpt-4o-mini']).toBeCloseTo(
+      report.rows.filter((r) => r.model === 'gpt-4o-mini').reduce((sum, r) => sum + r.costUsd, 0),
+      15,
+    );
     const text = formatUsageReport(report);
     expect(text.split('\n')).toHaveLength(2 + 4 + 1);
     expect(text).toMatch(/^acme\s+search\s+claude-haiku-4-5\s+1\s/m);

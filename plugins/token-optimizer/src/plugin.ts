@@ -19,6 +19,7 @@ import { type BudgetStore, memoryBudgetStore } from './budget-store.js';
 import { estimateComplexity } from './complexity.js';
 import { type ContextFit, type ContextPolicy, trimToFit } from './context-fit.js';
 import { type CostInfo, costOf, estimateUsd } from './cost.js';
+import { CostToday } from './cost-today.js';
 import {
   BudgetExceededError,
   BudgetUnavailableError,
@@ -137,6 +138,8 @@ export interface TokenOptimizer extends Plugin {
   resetUsage(): void;
   /** Daily and monthly spend and limits of a tenant (default: the anonymous tenant). */
   budgetState(tenant?: string): Promise<BudgetState>;
+  /** What dashboards show (the server's `/admin/performance`): spend of this UTC day, in total and per model. */
+  adminSummary(): { costTodayUsd: number; costTodayByModel: Record<string, number>; day: string };
 }
 
 /** Per-call state. */
@@ -170,6 +173,7 @@ export function tokenOptimizer(options: TokenOptimizerOptions = {}): TokenOptimi
   const tokens = new TokenCounter({ prices, ...counterOptions });
   const prewarm = prewarmOption !== false;
   const ledger = new UsageLedger(options.maxReportRows);
+  const costToday = new CostToday();
   const defaultMaxOut = options.defaultMaxOutputTokens ?? 4096;
   if (!(Number.isInteger(defaultMaxOut) && defaultMaxOut > 0)) {
     throw new ConfigError(`defaultMaxOutputTokens must be a positive integer, got ${defaultMaxOut}`);
@@ -232,6 +236,10 @@ export function tokenOptimizer(options: TokenOptimizerOptions = {}): TokenOptimi
     usageReport: () => ledger.report(),
     resetUsage: () => ledger.reset(),
     budgetState: (tenant = anonymous) => tenantBudgets.state(tenant),
+    adminSummary: () => {
+      const today = costToday.snapshot();
+      return { costTodayUsd: today.usd, costTodayByModel: today.byModel, day: today.day };
+    },
 
     setup(host: PluginHost) {
       const { meter } = host;
@@ -559,6 +567,7 @@ export function tokenOptimizer(options: TokenOptimizerOptions = {}): TokenOptimi
           if (system !== undefined) attrs[semconv.ATTR_GEN_AI_PROVIDER_NAME] = system;
           if (tenant !== undefined) attrs[ATTR_TENANT] = tenant;
           costCounter.add(cost.usd, attrs);
+          costToday.add(model, cost.usd);
         }
         if (ctx.span.isRecording()) {
           ctx.span.setAttribute('flowgate.cost.priced', cost.priced);
