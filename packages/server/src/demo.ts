@@ -134,6 +134,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     `    curl -sN ${url}/v1/chat/completions -H 'content-type: application/json' \\`,
     `      -d '${streamBody}'`,
     '',
+    `  dashboard ${url}/dashboard`,
     `  metrics   ${url}/metrics`,
     `  admin     ${url}/admin/performance`,
     `  health    ${url}/healthz  ${url}/readyz`,

@@ -16,6 +16,7 @@ export {
 } from './config.js';
 export { CONFIG_FILE_NAMES, canImportTypeScript, findConfigFile, loadConfigFile } from './config-load.js';
 export { type ValidConfig, validateConfig } from './config-validate.js';
+export { DASHBOARD_HTML, serveDashboard } from './dashboard/page.js';
 export { type Demo, type DemoOptions, startDemo } from './demo.js';
 export { type ErrorAnswer, errorAnswer, HttpError, InvalidConfigError, type OpenAIErrorObject } from './errors.js';
 export { PLUGIN_REGISTRY, type PluginSource } from './plugin-registry.js';

@@ -48,7 +48,7 @@ async function post(url: string, body: string, headers: Record<string, string> =
 async function get(url: string) {
   const res = await request(url, { dispatcher: agent });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, json: () => JSON.parse(text) };
+  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
 }
 
 /** A plugin that records the metadata each call carries. */
@@ -190,6 +190,21 @@ describe('aliases without the router plugin', () => {
     expect(refused.status).toBe(400);
     expect(refused.json().error.code).toBe('upstream_rejected');
     expect(mock.stats().byModel).toEqual({ primary: 2, backup: 1 });
+  });
+});
+
+describe('/dashboard', () => {
+  it('serves the self-contained dashboard page, which polls /admin/performance', async () => {
+    const s = await start({});
+    const page = await get(`${s.url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('/admin/performance');
+    expect(page.text).toMatch(/data-chart="latency"/);
+    expect(page.text).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/); // nothing from a CDN
+    const posted = await request(`${s.url}/dashboard`, { dispatcher: agent, method: 'POST', body: '' });
+    await posted.body.text();
+    expect(posted.statusCode).toBe(405);
   });
 });
 

@@ -11,6 +11,7 @@ import type {
 import { type MeterProvider, metrics } from '@opentelemetry/api';
 import { performanceSummary } from './admin.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from './config.js';
+import { serveDashboard } from './dashboard/page.js';
 import { errorAnswer, errorJson, HttpError } from './errors.js';
 import { readJsonBody, sendError, sendJson, whenWritable } from './http.js';
 import { RequestStats } from './request-stats.js';
@@ -360,6 +361,13 @@ export function createServer(options: ServerOptions): FlowgateServer {
             path,
             new HttpError(404, 'invalid_request_error', 'metrics are off (telemetry is disabled)', 'not_found'),
           );
+        }
+        return;
+      case '/dashboard':
+        if (method !== 'GET' && method !== 'HEAD') notAllowed(res, path, 'GET');
+        else {
+          stats.record(path, 200, false);
+          serveDashboard(req, res);
         }
         return;
       case '/admin/performance':

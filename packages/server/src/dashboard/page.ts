@@ -5,20 +5,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * The `/dashboard` page: one self-contained HTML document (inline CSS and JS, no build step, no CDN,
  * works offline) that polls `GET /admin/performance` and draws live charts with inline SVG.
  *
- * Query parameters: `?interval=ms` (poll period, default 1500, 250..60000).
+ * Query parameter: `?interval=ms`, the poll period (default 1500, 250..60000).
  *
- * Cost per model: taken from the summary when it carries one (`costTodayByModel`, at the top or in
- * `plugins['token-optimizer']`); otherwise read from the `flowgate_cost_usd_total` counter of
- * `/metrics` (since the process started) at most every 10 s, because every read of `/metrics` is a
- * collection (the profiler's event-loop delay window restarts with each one).
+ * Cost per model is the token optimizer's `costTodayByModel` (`plugins['token-optimizer']` in the
+ * summary, or at the top level if the server lifts it there); without that plugin the chart says so.
+ * The page reads nothing but `/admin/performance`: in particular not `/metrics`, whose every read is a
+ * collection (the profiler's event-loop delay window restarts with each one, shortening the window
+ * Prometheus sees).
  *
  * Stable hooks for tests and scripts: `[data-chart]` on every chart, `polyline[data-series]` with
  * `data-points`, `data-last` and `data-max`, `[data-figure]` on every figure with `data-raw` (the
- * number shown, unformatted), `[data-provider]`/`[data-health]`, `[data-breaker]`/`[data-state]`,
- * `[data-provider-figure]` inside a provider, `[data-model]` on cost bars, and `body[data-polls]` (successful polls so far).
+ * number shown, unformatted), `[data-provider]`/`[data-health]` with `[data-provider-figure]` inside,
+ * `[data-breaker]`/`[data-state]`, `[data-model]` on cost bars, and `body[data-polls]` (successful
+ * polls so far).
  */
 
-const STYLE = String.raw`
+const STYLE = `
 :root {
   color-scheme: dark;
   --bg: #0f1419; --card: #171e26; --line: #273241; --text: #e6edf3; --muted: #8b98a8;
@@ -79,7 +81,6 @@ const SCRIPT = String.raw`
   var SVGNS = 'http://www.w3.org/2000/svg';
   var params = new URLSearchParams(location.search);
   var INTERVAL = Math.min(60000, Math.max(250, Number(params.get('interval')) || 1500));
-  var COST_EVERY_MS = 10000;
   var HISTORY = 120;
   var COLORS = {
     p50: '#4ade80', p95: '#facc15', p99: '#f87171', rps: '#60a5fa', err: '#f87171',
@@ -90,7 +91,6 @@ const SCRIPT = String.raw`
   var prev = null;
   var operation = null;
   var polls = 0;
-  var cost = { byModel: null, source: '', readAt: 0, reading: false };
 
   function $(sel, root) { return (root || document).querySelector(sel); }
   function isNum(v) { return typeof v === 'number' && isFinite(v); }
@@ -112,9 +112,11 @@ const SCRIPT = String.raw`
     return '$' + v.toFixed(6);
   }
   function fmtInt(v) { return isNum(v) ? Math.round(v).toLocaleString('en-US') : '\u2013'; }
-  function fmtAxisMs(v) { return v >= 1000 ? (v / 1000).toFixed(v >= 10000 ? 0 : 1) + ' s' : (v >= 10 ? v.toFixed(0) : v.toFixed(1)) + ' ms'; }
-  function fmtAxisPct(v) { return (v * 100).toFixed(0) + '%'; }
-  function fmtAxisRate(v) { return (v >= 10 ? v.toFixed(0) : v.toFixed(1)) + '/s'; }
+  /** Axis labels: as few digits as the tick needs (ticks are quarters of a round maximum). */
+  function short(v) { return v === 0 ? '0' : String(Number(v.toPrecision(3))); }
+  function fmtAxisMs(v) { return v >= 1000 ? short(v / 1000) + ' s' : short(v) + ' ms'; }
+  function fmtAxisPct(v) { return short(v * 100) + '%'; }
+  function fmtAxisRate(v) { return short(v) + '/s'; }
 
   /** Shows a figure: the formatted text, and the raw number in data-raw (empty when there is none). */
   function setFigure(el, value, fmt) {
@@ -135,11 +137,12 @@ const SCRIPT = String.raw`
     return e;
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  /** The smallest of 1, 2, 4, 6, 8, 10 (times a power of ten) at or above v: a quarter of it is a round tick. */
   function niceCeil(v) {
     if (!(v > 0)) return 1;
     var e = Math.pow(10, Math.floor(Math.log10(v)));
     var f = v / e;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * e;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 4 ? 4 : f <= 6 ? 6 : f <= 8 ? 8 : 10) * e;
   }
 
   var W = 560, H = 180, L = 56, R = 10, T = 10, B = 22;
@@ -185,14 +188,14 @@ const SCRIPT = String.raw`
   }
 
   /** Horizontal bars: rows [{ label, value }], sorted by the caller. */
-  function barChart(chart, rows, fmt) {
+  function barChart(chart, rows, fmt, empty) {
     var svg = $('[data-chart="' + chart + '"] svg');
     clear(svg);
     var rowH = 26, labelW = 150, valueW = 96;
     var height = Math.max(60, rows.length * rowH + 8);
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + height);
     if (rows.length === 0) {
-      svg.appendChild(svgEl('text', { x: W / 2, y: 34, 'text-anchor': 'middle', 'class': 'empty' }, 'no cost recorded yet'));
+      svg.appendChild(svgEl('text', { x: W / 2, y: 34, 'text-anchor': 'middle', 'class': 'empty' }, empty));
       svg.setAttribute('data-drawn', '0');
       return;
     }
@@ -216,73 +219,27 @@ const SCRIPT = String.raw`
     for (var k in byStatus) if (k.charAt(0) === '4' || k.charAt(0) === '5') n += byStatus[k] || 0;
     return n;
   }
-  function pick(stats, key) { return stats && stats[key] && stats[key].count > 0 ? stats[key] : null; }
 
-  /** Cost per model from the summary, when the server provides it. */
-  function summaryCost(s) {
+  /** The token optimizer's summary: cost today, per model, and the (UTC) day it covers. */
+  function costOf(s) {
     var to = s.plugins && s.plugins['token-optimizer'];
-    var m = (s.costTodayByModel && typeof s.costTodayByModel === 'object' && s.costTodayByModel) ||
-      (to && to.costTodayByModel && typeof to.costTodayByModel === 'object' && to.costTodayByModel);
-    return m || null;
-  }
-
-  /** Sums flowgate_cost_usd_total by gen_ai_response_model in a Prometheus exposition. */
-  function parseCost(text) {
-    var out = {};
-    var found = false;
-    text.split('\n').forEach(function (line) {
-      if (line.indexOf('flowgate_cost_usd_total') !== 0) return;
-      var rest = line.slice('flowgate_cost_usd_total'.length);
-      var labels = '';
-      if (rest.charAt(0) === '{') {
-        var end = rest.lastIndexOf('}');
-        if (end < 0) return;
-        labels = rest.slice(1, end);
-        rest = rest.slice(end + 1);
-      }
-      var value = Number(rest.trim().split(/\s+/)[0]);
-      if (!isFinite(value)) return;
-      var m = /(?:^|,)gen_ai_response_model="((?:[^"\\]|\\.)*)"/.exec(labels);
-      var model = m ? m[1].replace(/\\(.)/g, function (_, c) { return c === 'n' ? '\n' : c; }) : '(unknown)';
-      out[model] = (out[model] || 0) + value;
-      found = true;
-    });
-    return found ? out : {};
-  }
-
-  function readCost(summary) {
-    var fromSummary = summaryCost(summary);
-    if (fromSummary) { cost.byModel = fromSummary; cost.source = 'today'; return; }
-    var now = Date.now();
-    if (cost.reading || now - cost.readAt < COST_EVERY_MS) return;
-    cost.reading = true;
-    fetch('/metrics', { cache: 'no-store' }).then(function (r) {
-      if (!r.ok) throw new Error('metrics ' + r.status);
-      return r.text();
-    }).then(function (text) {
-      cost.byModel = parseCost(text);
-      cost.source = 'since start';
-      drawCost(summary);
-    }, function () {
-      cost.byModel = null;
-      cost.source = 'unavailable';
-      drawCost(summary);
-    }).then(function () { cost.readAt = Date.now(); cost.reading = false; });
+    var byModel = s.costTodayByModel || (to && to.costTodayByModel);
+    return {
+      installed: !!to,
+      byModel: byModel && typeof byModel === 'object' ? byModel : null,
+      day: (to && typeof to.day === 'string' && to.day) || ''
+    };
   }
 
   function drawCost(summary) {
+    var c = costOf(summary);
     var rows = [];
-    var total = 0;
-    var m = cost.byModel || {};
-    for (var k in m) if (isNum(m[k])) { rows.push({ label: k, value: m[k] }); total += m[k]; }
+    var m = c.byModel || {};
+    for (var k in m) if (isNum(m[k])) rows.push({ label: k, value: m[k] });
     rows.sort(function (a, b) { return b.value - a.value || (a.label < b.label ? -1 : 1); });
-    barChart('cost', rows.slice(0, 12), fmtUsd);
-    $('[data-cost-source]').textContent = cost.source === 'today' ? 'today' :
-      cost.source === 'since start' ? 'since the gateway started (flowgate_cost_usd_total)' :
-      cost.source === 'unavailable' ? 'unavailable: no token optimizer, or metrics are off' : '';
-    var today = summary && isNum(summary.costTodayUsd) ? summary.costTodayUsd : (cost.byModel ? total : null);
-    figure('costToday', today, fmtUsd);
-    $('[data-figure-foot="costToday"]').textContent = summary && isNum(summary.costTodayUsd) ? 'today' : (cost.byModel ? 'since start' : '');
+    barChart('cost', rows.slice(0, 12), fmtUsd, c.installed ? 'no cost recorded today' : 'no token optimizer installed');
+    $('[data-cost-source]').textContent = c.byModel ? 'today' + (c.day ? ' (UTC day ' + c.day + ')' : '') : '';
+    figure('costToday', summary.costTodayUsd, fmtUsd);
   }
 
   // ---- providers -------------------------------------------------------------------------
@@ -434,7 +391,6 @@ const SCRIPT = String.raw`
     ], { max: 1, axis: fmtAxisPct });
 
     drawProviders(summary.providers);
-    readCost(summary);
     drawCost(summary);
 
     $('[data-figure="uptime"]').textContent = isNum(summary.uptimeSeconds) ? Math.round(summary.uptimeSeconds) + ' s' : '\u2013';
@@ -502,7 +458,7 @@ const BODY = [
   tile('errorRate', 'Error rate', 'sliding window'),
   tile('cacheHitRate', 'Cache hit rate', 'exact cache'),
   tile('semanticCacheHitRate', 'Semantic hit rate', 'semantic cache'),
-  tile('costToday', 'Cost'),
+  tile('costToday', 'Cost today', 'token optimizer, UTC day'),
   tile('requests.inFlight', 'In flight', 'model calls now'),
   tile('requests.total', 'Requests total', 'since start'),
   tile('requests.shed', 'Shed (429)', 'concurrency limit'),
