@@ -236,8 +236,21 @@ class GatewayImpl implements Gateway {
   }
 
   /** The end of the call onion: plan, then try targets in order while the router says to go on. */
-  private async attemptAll(call: Call): Promise<Reply> {
-    const planned = this.router.plan(call);
+  private attemptAll(call: Call): Promise<Reply> {
+    let planned: Plan | Promise<Plan>;
+    try {
+      planned = this.router.plan(call);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The common case, one target (the default router): its failure is the call's, no fallback to decide.
+    if (isPlanNow(planned) && Array.isArray(planned) && planned.length === 1) {
+      return this.attemptOnce(call, (planned as readonly Target[])[0]!);
+    }
+    return this.attemptPlan(call, planned);
+  }
+
+  private async attemptPlan(call: Call, planned: Plan | Promise<Plan>): Promise<Reply> {
     const plan = isPlanNow(planned) ? planned : await planned;
     if (Array.isArray(plan)) {
       const targets = plan as readonly Target[];
