@@ -77,6 +77,31 @@ describe('hits and misses', () => {
     });
   });
 
+  it('does not store an answer that no provider produced (an inner cache answered it)', async () => {
+    const c = cache();
+    const inner: Plugin = {
+      name: 'inner-cache',
+      setup: (host) =>
+        host.useCall(async () => ({
+          type: 'response',
+          response: {
+            id: 'x',
+            object: 'chat.completion',
+            created: 1,
+            model: 'gpt-4o-mini',
+            choices: [{ index: 0, message: { role: 'assistant', content: 'from elsewhere' }, finish_reason: 'stop' }],
+          },
+        })),
+    };
+    const gw = gateways.create([c, inner]);
+    const res = await gw.complete(ask('Where is the Louvre?'));
+    expect(res.choices[0]?.message.content).toBe('from elsewhere');
+    expect(res.flowgate.cache?.result).toBe('miss');
+    await sleep(20);
+    expect(c.stats().stores).toBe(0);
+    expect(mock.stats().requests).toBe(0);
+  });
+
   it('replays a hit for a streaming caller as chunks of the same shapes, usage included', async () => {
     const gw = gateways.create([cache()]);
     const q = ask('Explain how keep alive connections work');

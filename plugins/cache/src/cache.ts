@@ -277,13 +277,15 @@ class CacheMiddleware {
       if (flight) this.abandon(key, flight);
       throw err;
     }
+    // An answer no provider produced (the semantic cache's hit, say) is already stored under its own key.
+    const fromUpstream = () => ctx.meta.attempts.some((a) => a.outcome === 'ok');
     if (reply.type === 'response') {
-      this.completed(key, d, reply.response, flight);
+      this.completed(key, d, reply.response, flight, fromUpstream());
       return reply;
     }
     return tapStream(
       reply,
-      (response) => this.completed(key, d, response, flight),
+      (response) => this.completed(key, d, response, flight, fromUpstream()),
       () => {
         if (flight) this.abandon(key, flight);
       },
@@ -296,15 +298,21 @@ class CacheMiddleware {
     this.s.flights!.release(key, flight);
   }
 
-  /** A whole answer arrived upstream: store it if it may be, and hand it to the followers. */
-  private completed(key: string, d: Decision, response: ChatCompletion, flight: Flight | undefined): void {
+  /** A whole answer arrived: store it if it may be (and came from upstream), and hand it to the followers. */
+  private completed(
+    key: string,
+    d: Decision,
+    response: ChatCompletion,
+    flight: Flight | undefined,
+    fromUpstream: boolean,
+  ): void {
     const s = this.s;
     if (!storable(response)) {
       if (flight) this.abandon(key, flight);
       return;
     }
     const entry: CacheEntry = { response, storedAt: s.config.clock(), ttlMs: d.ttlMs, kind: d.kind };
-    const writing = this.write(key, entry);
+    const writing = fromUpstream ? this.write(key, entry) : Promise.resolve();
     if (flight) {
       // Waiting followers get a snapshot (the leader's caller owns `response` and may change it);
       // with none waiting, no copy is made.
