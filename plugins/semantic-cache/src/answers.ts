@@ -1,0 +1,91 @@
+import {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type Reply,
+  responseReply,
+  type StreamReply,
+  streamReply,
+} from '@flowgate/core';
+import { type CacheEntry, replayChunks } from '@flowgate/plugin-cache';
+
+/** Stored values come back from JSON: check the shape before serving one (as the exact cache does). */
+export function isEntry(value: unknown): value is CacheEntry {
+  const e = value as CacheEntry | undefined;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.storedAt === 'number' &&
+    typeof e.response === 'object' &&
+    e.response !== null &&
+    Array.isArray(e.response.choices)
+  );
+}
+
+/**
+ * Whether the exact cache will store an answer (the same rule as its own): every choice finished
+ * normally, none refused, something in it. Only such answers are indexed, so that an index entry
+ * points at an answer that exists.
+ */
+export function storable(response: ChatCompletion): boolean {
+  const choices = response.choices;
+  if (!Array.isArray(choices) || choices.length === 0) return false;
+  for (const c of choices) {
+    const f = c.finish_reason;
+    if (f !== 'stop' && f !== 'length' && f !== 'tool_calls' && f !== 'function_call') return false;
+    if (c.message?.refusal) return false;
+    if (!c.message?.content && !c.message?.tool_calls?.length) return false;
+  }
+  return true;
+}
+
+/** A cached answer as the reply the caller expects: whole, or replayed in the provider's chunk shapes. */
+export function answerReply(response: ChatCompletion, streaming: boolean): Reply {
+  if (!streaming) return responseReply(response);
+  const chunks = replayChunks(response);
+  async function* replay(): AsyncGenerator<ChatCompletionChunk> {
+    yield* chunks;
+  }
+  return streamReply(replay());
+}
+
+/**
+ * Passes a streamed answer through untouched and calls `onComplete` once the caller has read it to
+ * the end and the assembled answer resolved (never for a failed, truncated or abandoned stream).
+ */
+export function onStreamComplete(reply: StreamReply, onComplete: (response: ChatCompletion) => void): StreamReply {
+  let response: ChatCompletion | undefined;
+  let readToEnd = false;
+  let done = false;
+  const complete = () => {
+    if (done || response === undefined || !readToEnd) return;
+    done = true;
+    onComplete(response);
+  };
+  reply.response.then(
+    (r) => {
+      response = r;
+      complete();
+    },
+    () => {
+      done = true;
+    },
+  );
+  const source = reply.chunks;
+  let used = false;
+  async function* pass(): AsyncGenerator<ChatCompletionChunk> {
+    for await (const chunk of source) yield chunk;
+    readToEnd = true;
+    complete();
+  }
+  return {
+    type: 'stream',
+    response: reply.response,
+    chunks: {
+      [Symbol.asyncIterator]() {
+        if (used) throw new TypeError('a stream reply can be read only once');
+        used = true;
+        return pass();
+      },
+    },
+  };
+}
