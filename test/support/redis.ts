@@ -37,5 +37,6 @@ export const redisAvailable = available;
 /** `describe` that runs only when Redis is reachable (and fails the run when it is required but missing). */
 export function describeWithRedis(name: string, fn: () => void): void {
   if (available) describe(name, fn);
+  // Skipped only when Redis is unreachable and not required (CI sets FLOWGATE_REQUIRE_REDIS=1).
   else describe.skip(`${name} (skipped: no Redis at ${REDIS_URL})`, fn);
 }

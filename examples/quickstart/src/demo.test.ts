@@ -12,6 +12,10 @@ describe('quickstart demo', () => {
     expect(out).toMatch(/first token\s+p50 \d+\.\d ms .*streamed calls: \d+/);
     expect(out).toMatch(/tokens\s+\d+ in, \d+ out/);
     expect(out).toMatch(/cache\s+hit rate \d+% \(\d+ hits, \d+ coalesced, \d+ misses\), \d+ upstream calls saved/);
+    expect(out).toMatch(/semantic cache\s+\d+ hits, \d+ misses, \d+ refused by a guard/);
+    expect(out).toMatch(/"How's the weather in Paris\?"\s+semantic hit \(similarity 0\.\d\d\)/);
+    expect(out).toMatch(/"What's the weather in London\?"\s+miss/);
+    expect(out).toMatch(/"Which foods are not safe for dogs\?"\s+guard_rejected \(negation\)/);
     expect(out).toMatch(/router\s+\d+ fallbacks/);
     expect(out).toMatch(/flaky-openai\/gpt-4o-mini\s+breaker (closed|open|half-open)/);
     expect(out).toMatch(/gpt-4o-mini\s+\d+ calls\s+\$\d+\.\d{6}/);

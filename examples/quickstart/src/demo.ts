@@ -1,3 +1,4 @@
+import { askParaphrases } from './paraphrases.js';
 import { type DemoSetup, setUpDemo } from './setup.js';
 import { printSummary } from './summary.js';
 import { runWorkload } from './workload.js';
@@ -30,7 +31,8 @@ export async function workloadAndSummary(
   const warm = await setup.plugins.pool.warmUpReport();
   log(`pool warm-up: ${warm.origins.map((o) => `${o.origin} ${o.opened}/${o.requested}`).join(', ') || 'none'}`);
   const result = await runWorkload(setup.gateway, setup.models, calls);
-  await printSummary(setup, result, log);
+  const paraphrases = await askParaphrases(setup.gateway, setup.models.at(-1) ?? 'gpt-4o-mini');
+  await printSummary(setup, result, paraphrases, log);
   return { calls: result.calls, errors: result.errors, usingMock: setup.usingMock };
 }
 

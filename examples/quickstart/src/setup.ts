@@ -4,6 +4,7 @@ import { type CachePlugin, cache, memoryStore } from '@flowgate/plugin-cache';
 import { type PoolPlugin, pool } from '@flowgate/plugin-pool';
 import { type ProfilerPlugin, profiler } from '@flowgate/plugin-profiler';
 import { type RouterPlugin, router } from '@flowgate/plugin-router';
+import { type SemanticCachePlugin, semanticCache } from '@flowgate/plugin-semantic-cache';
 import { type TokenOptimizer, tokenOptimizer } from '@flowgate/plugin-token-optimizer';
 import { anthropic, openai } from '@flowgate/providers';
 
@@ -17,6 +18,7 @@ export interface DemoSetup {
   plugins: {
     profiler: ProfilerPlugin;
     cache: CachePlugin;
+    semantic: SemanticCachePlugin;
     tokens: TokenOptimizer;
     router: RouterPlugin;
     pool: PoolPlugin;
@@ -72,6 +74,8 @@ export async function setUpDemo(env: Record<string, string | undefined>): Promis
     // First registered = outermost: the profiler sees whole calls, a cache hit skips everything after it.
     profiler: profiler({ sampleRate: 1 }),
     cache: cache({ store: memoryStore({ maxEntries: 10_000 }), keying: 'context' }),
+    // After the exact cache: answers similar questions from the same store, guarded against near misses.
+    semantic: semanticCache(),
     tokens: tokenOptimizer({ budget: { tenant: { dailyUsd: 1 } } }),
     router: router({
       models: deployments.length > 0 ? { fast: deployments } : {},

@@ -5,7 +5,12 @@ const ms = (v: number | undefined) => `${(v ?? 0).toFixed(1)} ms`;
 const usd = (v: number | undefined) => `$${(v ?? 0).toFixed(6)}`;
 
 /** The readable summary: calls, latency, tokens, then one block per plugin. */
-export async function printSummary(setup: DemoSetup, w: WorkloadResult, log: (line: string) => void): Promise<void> {
+export async function printSummary(
+  setup: DemoSetup,
+  w: WorkloadResult,
+  paraphrases: string[],
+  log: (line: string) => void,
+): Promise<void> {
   const { gateway, plugins } = setup;
   const s = gateway.stats();
   const chat = s.operations.chat;
@@ -30,6 +35,12 @@ export async function printSummary(setup: DemoSetup, w: WorkloadResult, log: (li
   log(
     `cache              hit rate ${(c.hitRate * 100).toFixed(0)}% (${c.hits} hits, ${c.coalesced} coalesced, ${c.misses} misses), ${c.callsSaved} upstream calls saved`,
   );
+
+  const sem = plugins.semantic.stats();
+  log(
+    `semantic cache     ${sem.hits} hits, ${sem.misses} misses, ${sem.guardRejected} refused by a guard (paraphrases asked after their first phrasing):`,
+  );
+  for (const line of paraphrases) log(line);
 
   log(`router             ${w.fallbacks} fallbacks`);
   for (const d of plugins.router.deployments()) {
