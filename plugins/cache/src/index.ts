@@ -17,7 +17,7 @@ export { type MemoryStoreOptions, memoryStore } from './stores/memory.js';
 export { type RedisClient, type RedisStoreOptions, redisStore } from './stores/redis.js';
 export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite.js';
 export { type TwoTierStoreOptions, twoTierStore } from './stores/two-tier.js';
-export { replayChunks } from './stream.js';
+export { replayChunks, storable } from './stream.js';
 export {
   ATTR_CACHE_AGE_MS,
   ATTR_CACHE_HIT,

@@ -6,7 +6,7 @@ import {
   type StreamReply,
   streamReply,
 } from '@flowgate/core';
-import { type CacheEntry, replayChunks } from '@flowgate/plugin-cache';
+import { type CacheEntry, replayChunks, storable } from '@flowgate/plugin-cache';
 
 /** Stored values come back from JSON: check the shape before serving one (as the exact cache does). */
 export function isEntry(value: unknown): value is CacheEntry {
@@ -22,21 +22,10 @@ export function isEntry(value: unknown): value is CacheEntry {
 }
 
 /**
- * Whether the exact cache will store an answer (the same rule as its own): every choice finished
- * normally, none refused, something in it. Only such answers are indexed, so that an index entry
- * points at an answer that exists.
+ * Whether the exact cache will store an answer (its own rule, shared): only such answers are
+ * indexed, so that an index entry points at an answer that exists.
  */
-export function storable(response: ChatCompletion): boolean {
-  const choices = response.choices;
-  if (!Array.isArray(choices) || choices.length === 0) return false;
-  for (const c of choices) {
-    const f = c.finish_reason;
-    if (f !== 'stop' && f !== 'length' && f !== 'tool_calls' && f !== 'function_call') return false;
-    if (c.message?.refusal) return false;
-    if (!c.message?.content && !c.message?.tool_calls?.length) return false;
-  }
-  return true;
-}
+export { storable };
 
 /** A cached answer as the reply the caller expects: whole, or replayed in the provider's chunk shapes. */
 export function answerReply(response: ChatCompletion, streaming: boolean): Reply {
