@@ -13,16 +13,15 @@
  * Modes alternate in blocks so that drift hits both alike. Prints p50 / p99 per call and the reduction.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { type ChatCompletionRequest, createGateway } from '@flowgate/core';
 import { pool } from '@flowgate/plugin-pool';
 import { openai } from '@flowgate/providers';
+import { type ChildServer, mockProviderDir, startChildServer } from './lib/mock-process.js';
 import { progress } from './lib/progress.js';
 import { fmt, summarize, table } from './lib/stats.js';
 
@@ -147,36 +146,13 @@ process.stdout.write(mock.url + '\\n');
 process.on('SIGTERM', () => mock.close().then(() => process.exit(0)));
 `;
 
-async function startTlsMock(tls: { key: string; cert: string }): Promise<{ url: string; stop(): Promise<void> }> {
-  const require = createRequire(import.meta.url);
-  const pkgDir = dirname(require.resolve('@flowgate/mock-provider/package.json'));
-  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      FLOWGATE_MOCK_ENTRY: pathToFileURL(join(pkgDir, 'dist/index.js')).href,
-      FLOWGATE_MOCK_KEY: tls.key,
-      FLOWGATE_MOCK_CERT: tls.cert,
-    },
+function startTlsMock(tls: { key: string; cert: string }): Promise<ChildServer> {
+  return startChildServer(['--input-type=module', '-e', CHILD], {
+    ...process.env,
+    FLOWGATE_MOCK_ENTRY: pathToFileURL(join(mockProviderDir(), 'dist/index.js')).href,
+    FLOWGATE_MOCK_KEY: tls.key,
+    FLOWGATE_MOCK_CERT: tls.cert,
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.once('exit', (code) => reject(new Error(`mock provider exited with code ${code}`)));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /https:\/\/127\.0\.0\.1:\d+/.exec(out);
-      if (m) resolve(m[0]);
-    });
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 // ---- a TCP proxy that adds network delay -----------------------------------------------------
