@@ -13,7 +13,7 @@
  *
  * Knobs: BENCH_DURATION_S (default 5), BENCH_WARMUP_S (default 2), BENCH_CONCURRENCY (default "32,256"),
  * BENCH_PLUGINS (comma list, or `none`; default: every installed one of profiler, token-optimizer, cache,
- * router, pool).
+ * router, pool), BENCH_MODES (letters to run, e.g. `c`; (b), the baseline of the ratios, always runs).
  * Besides throughput, it reads the CPU time each server process used (Linux /proc) and prints CPU per
  * request: on a shared machine that ratio is steadier than throughput, which neighbours disturb.
  */
@@ -287,6 +287,13 @@ export async function main(): Promise<void> {
     });
   }
 
+  const only = process.env.BENCH_MODES?.split(',').map((l) => `(${l.trim()})`);
+  if (only)
+    modes.splice(
+      0,
+      modes.length,
+      ...modes.filter((m) => m.name.startsWith('(b)') || only.some((l) => m.name.startsWith(l))),
+    );
   const results = new Map<string, Measured>();
   const total = CONCURRENCY.length * modes.length;
   const p = progress(`autocannon ${DURATION_S}s per mode`);

@@ -429,26 +429,19 @@ class GatewayImpl implements Gateway {
 
   private recordMetrics(call: Call, f: Finish, durationMs: number): void {
     const target = call.lastTarget;
-    const attrs: Attributes = {
-      [sc.ATTR_GEN_AI_OPERATION_NAME]: sc.GEN_AI_OPERATION_CHAT,
-      [sc.ATTR_GEN_AI_REQUEST_MODEL]: call.request.model,
-    };
-    if (target) {
-      attrs[sc.ATTR_GEN_AI_PROVIDER_NAME] = target.provider.system;
-      if (target.provider.address) {
-        attrs[sc.ATTR_SERVER_ADDRESS] = target.provider.address.host;
-        attrs[sc.ATTR_SERVER_PORT] = target.provider.address.port;
-      }
-    }
-    if (f.response) attrs[sc.ATTR_GEN_AI_RESPONSE_MODEL] = f.response.model;
-    else attrs[sc.ATTR_ERROR_TYPE] = errorType(f.error);
     const { instruments } = this;
-    instruments.duration.record(durationMs / 1000, attrs);
-    if (f.ttfcMs !== undefined) instruments.timeToFirstChunk.record(f.ttfcMs / 1000, attrs);
+    const attrs = instruments.attributeSets.get(
+      call.request.model,
+      target?.provider,
+      f.response?.model,
+      f.response ? undefined : errorType(f.error),
+    );
+    instruments.duration.record(durationMs / 1000, attrs.base);
+    if (f.ttfcMs !== undefined) instruments.timeToFirstChunk.record(f.ttfcMs / 1000, attrs.base);
     const usage = f.response?.usage;
     if (usage) {
-      instruments.tokenUsage.record(usage.prompt_tokens, { ...attrs, [sc.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
-      instruments.tokenUsage.record(usage.completion_tokens, { ...attrs, [sc.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+      instruments.tokenUsage.record(usage.prompt_tokens, attrs.input);
+      instruments.tokenUsage.record(usage.completion_tokens, attrs.output);
     }
     instruments.requests.add(call.request.model, target?.provider.system ?? 'none', outcomeOf(f.error));
   }

@@ -1,9 +1,16 @@
 import type { Attributes, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
 import {
+  ATTR_ERROR_TYPE,
   ATTR_FLOWGATE_OUTCOME,
+  ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
   DURATION_BUCKETS_S,
+  GEN_AI_OPERATION_CHAT,
   METRIC_FLOWGATE_REQUESTS,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK,
@@ -18,6 +25,7 @@ export interface CoreInstruments {
   tokenUsage: Histogram<Attributes>;
   timeToFirstChunk: Histogram<Attributes>;
   requests: RequestCounts;
+  attributeSets: CallAttributeSets;
 }
 
 /** Distinct attribute sets kept for `flowgate.requests`; past it, models fold into `_OTHER`. */
@@ -77,6 +85,7 @@ export function createCoreInstruments(meter: Meter): CoreInstruments {
       advice: { explicitBucketBoundaries: TIME_TO_FIRST_CHUNK_BUCKETS_S },
     }),
     requests: countRequests(meter),
+    attributeSets: new CallAttributeSets(),
   };
 }
 
@@ -89,4 +98,51 @@ function countRequests(meter: Meter): RequestCounts {
     })
     .addCallback(counts.observe);
   return counts;
+}
+
+/** The attribute sets of one call's metrics: the operation's, and the token usage's by type. */
+export interface CallAttributes {
+  readonly base: Attributes;
+  readonly input: Attributes;
+  readonly output: Attributes;
+}
+
+/**
+ * Frozen attribute sets per (model, provider, response model or error type), built once: a
+ * pre-aggregating meter (see @flowgate/telemetry) finds a frozen set's series by identity, and the
+ * SDK's meter at least gets no new objects per call. Past MAX_SERIES sets, sets are built per call.
+ */
+export class CallAttributeSets {
+  private readonly sets = new Map<string, CallAttributes>();
+
+  get(
+    model: string,
+    provider: { id: string; system: string; address?: { host: string; port: number } } | undefined,
+    responseModel: string | undefined,
+    errorType: string | undefined,
+  ): CallAttributes {
+    const key = `${model}\u0000${provider?.id ?? ''}\u0000${responseModel ?? ''}\u0000${errorType ?? ''}`;
+    const known = this.sets.get(key);
+    if (known) return known;
+    const base: Attributes = {
+      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_CHAT,
+      [ATTR_GEN_AI_REQUEST_MODEL]: model,
+    };
+    if (provider) {
+      base[ATTR_GEN_AI_PROVIDER_NAME] = provider.system;
+      if (provider.address) {
+        base[ATTR_SERVER_ADDRESS] = provider.address.host;
+        base[ATTR_SERVER_PORT] = provider.address.port;
+      }
+    }
+    if (responseModel !== undefined) base[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (errorType !== undefined) base[ATTR_ERROR_TYPE] = errorType;
+    const sets: CallAttributes = {
+      base: Object.freeze(base),
+      input: Object.freeze({ ...base, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' }),
+      output: Object.freeze({ ...base, [ATTR_GEN_AI_TOKEN_TYPE]: 'output' }),
+    };
+    if (this.sets.size < MAX_SERIES) this.sets.set(key, sets);
+    return sets;
+  }
 }

@@ -1,3 +1,5 @@
+export { AggregatingMeterProvider } from './aggregation/meter.js';
+export { AggregatedMetricProducer } from './aggregation/producer.js';
 export {
   type MetricsOptions,
   startTelemetry,
