@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { diag } from '@opentelemetry/api';
-import { createClient } from '@redis/client';
+import type * as Redis from '@redis/client';
 import type { BudgetCounter, BudgetStore, ReserveResult } from './budget-store.js';
 
 /**
@@ -68,6 +69,16 @@ export interface RedisBudgetStore extends BudgetStore {
 }
 
 /**
+ * `@redis/client` is loaded on first use, not when the plugin is imported: it defines a subclass of
+ * `String` (its RESP `VerbatimString`), and from then on V8 stops inlining `String.prototype` method
+ * calls in the whole process (`charCodeAt` loops ran 5-7x slower, `slice` 2-3x; see
+ * inikulin/parse5#1348). Processes that keep their budgets in memory never load it.
+ */
+function loadRedis(): typeof Redis {
+  return createRequire(import.meta.url)('@redis/client') as typeof Redis;
+}
+
+/**
  * Budget spend in Redis, shared by every gateway that uses the same Redis and prefix. Reservations
  * are one Lua script (check every counter, then INCRBY all); settlements are INCRBY of the difference.
  * The store's own client fails commands fast while Redis is unreachable (no offline queue), so that a
@@ -76,7 +87,7 @@ export interface RedisBudgetStore extends BudgetStore {
 export function redisBudgetStore(options: RedisBudgetStoreOptions = {}): RedisBudgetStore {
   const prefix = options.prefix ?? 'flowgate:budget:';
   const timeoutMs = options.timeoutMs ?? 1000;
-  let own: ReturnType<typeof createClient> | undefined;
+  let own: ReturnType<typeof Redis.createClient> | undefined;
   let client: RedisScriptClient;
   let connecting: Promise<void> | undefined;
   let wasReady = false;
@@ -84,7 +95,7 @@ export function redisBudgetStore(options: RedisBudgetStoreOptions = {}): RedisBu
     client = options.client;
     connecting = Promise.resolve();
   } else {
-    own = createClient({
+    own = loadRedis().createClient({
       url: options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       disableOfflineQueue: true,
       commandOptions: { timeout: timeoutMs },

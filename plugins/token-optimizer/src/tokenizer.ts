@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { ChatMessage, ContentPart, FunctionTool, ToolChoice } from '@flowgate/core';
 import { get_encoding, type Tiktoken } from 'tiktoken';
+import { o200kPieceEnd } from './o200k-pieces.js';
+import { PieceCounter } from './piece-counter.js';
 import type { Encoding, ModelInfo, PriceTable } from './prices.js';
 import { TextMemo } from './text-memo.js';
 import { renderToolsNamespace } from './tools-format.js';
@@ -113,6 +115,12 @@ export const tiktokenEncoder: EncoderFactory = (encoding) => {
 
 interface CountingModule {
   countTokens(text: string, options: { disallowedSpecial: Set<string> }): number;
+  /** One array of tokens per piece of the split regex, in order. */
+  encodeGenerator(text: string, options: { disallowedSpecial: Set<string> }): Iterable<number[]>;
+}
+
+interface SplitRegexModule {
+  O200K_TOKEN_SPLIT_REGEX: RegExp;
 }
 
 const require = createRequire(import.meta.url);
@@ -126,6 +134,10 @@ const ORDINARY = { disallowedSpecial: new Set<string>() };
  * ran 2.9x (prose) to 7.8x (code) faster than tiktoken's WASM build, so it replaced tiktoken as the
  * default (the issue's rule: keep tiktoken unless another is clearly faster with identical counts).
  * Each encoding's module is loaded once, on first use (about 0.1-0.2 s), and shared.
+ *
+ * o200k_base text is counted piece by piece (`PieceCounter`): pieces cut by a hand-written ASCII scanner,
+ * or by gpt-tokenizer's own split regex where a non-ASCII character decides, each piece's count cached,
+ * so the counts are gpt-tokenizer's, exactly. Other encodings go to gpt-tokenizer whole.
  */
 export const gptTokenizerEncoder: EncoderFactory = (encoding) => {
   let mod = gptTokenizerModules.get(encoding);
@@ -134,7 +146,16 @@ export const gptTokenizerEncoder: EncoderFactory = (encoding) => {
     gptTokenizerModules.set(encoding, mod);
   }
   const counting = mod;
-  return { count: (text) => counting.countTokens(text, ORDINARY) };
+  const whole = (text: string) => counting.countTokens(text, ORDINARY);
+  if (encoding !== 'o200k_base') return { count: whole };
+  const { O200K_TOKEN_SPLIT_REGEX } = require('gpt-tokenizer/encodingParams/constants') as SplitRegexModule;
+  const pieces = new PieceCounter({
+    countPiece: whole,
+    encodePieces: (text) => counting.encodeGenerator(text, ORDINARY),
+    split: O200K_TOKEN_SPLIT_REGEX,
+    pieceEnd: o200kPieceEnd,
+  });
+  return { count: (text) => pieces.count(text), free: () => pieces.clear() };
 };
 
 function releaseEncoder(encoding: Encoding): void {
