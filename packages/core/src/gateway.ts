@@ -225,12 +225,22 @@ class GatewayImpl implements Gateway {
     return this.runWithHooks(call);
   }
 
-  private async runWithHooks(call: Call): Promise<Reply> {
-    if (!this.started) await this.readyPromise;
+  /** Request hooks in order; stays synchronous while every hook returns nothing (the usual case). */
+  private runWithHooks(call: Call): Promise<Reply> {
+    if (!this.started) return this.readyPromise.then(() => this.runHooksFrom(call, 0));
+    return this.runHooksFrom(call, 0);
+  }
+
+  private runHooksFrom(call: Call, from: number): Promise<Reply> {
     const hooks = this.registry.requestHooks;
-    for (let i = 0; i < hooks.length; i++) {
-      const r = hooks[i]!(call);
-      if (r) await r;
+    for (let i = from; i < hooks.length; i++) {
+      let r: void | Promise<void>;
+      try {
+        r = hooks[i]!(call);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (r) return r.then(() => this.runHooksFrom(call, i + 1));
     }
     return this.runChain(call);
   }
@@ -447,12 +457,15 @@ class GatewayImpl implements Gateway {
   }
 
   /** Runs observers; a throw or rejection is logged and recorded on the span, never passed on. */
-  private async observe<T>(
+  /**
+   * Runs observers; a throw or rejection is logged and recorded on the span, never passed on.
+   * Returns a promise only when an observer returned one, so the plain path awaits nothing.
+   */
+  private observe<T>(
     call: Call,
     observers: readonly ((ctx: Call, value: T) => void | Promise<void>)[],
     value: T,
-  ): Promise<void> {
-    if (observers.length === 0) return;
+  ): Promise<void> | undefined {
     let pending: Promise<void>[] | undefined;
     for (const observer of observers) {
       try {
@@ -465,7 +478,8 @@ class GatewayImpl implements Gateway {
         reportObserverError(call, err);
       }
     }
-    if (pending) await Promise.all(pending);
+    if (!pending) return undefined;
+    return Promise.all(pending).then(() => undefined);
   }
 
   embed = async (request: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse> => {

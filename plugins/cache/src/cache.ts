@@ -63,11 +63,6 @@ export interface CachePlugin extends Plugin {
   clear(): Promise<void>;
 }
 
-/** A failed lookup: the call goes on as a miss. */
-class LookupFailure {
-  constructor(readonly code: string) {}
-}
-
 function errorCode(err: unknown): string {
   if (err instanceof FlowgateError) return err.code;
   if (err instanceof Error) return err.name;
@@ -85,6 +80,15 @@ function isEntry(value: unknown): value is CacheEntry {
     e.response !== null &&
     Array.isArray(e.response.choices)
   );
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
+/** Whether an attempt of the call succeeded, i.e. a provider produced its answer. */
+function answeredUpstream(ctx: CallContext): boolean {
+  const attempts = ctx.meta.attempts;
+  for (let i = 0; i < attempts.length; i++) if (attempts[i]!.outcome === 'ok') return true;
+  return false;
 }
 
 /** State shared by every gateway the plugin is installed in. */
@@ -125,7 +129,11 @@ class CacheMiddleware {
     private readonly tracer: Tracer,
   ) {}
 
-  readonly handle = async (ctx: CallContext, next: Next): Promise<Reply> => {
+  /**
+   * Synchronous up to the store lookup: a skip hands back `next()` itself, and a cacheable call goes
+   * on in one async function (`lookUpThenCall`), so that a miss pays for as few promises as it can.
+   */
+  readonly handle = (ctx: CallContext, next: Next): Promise<Reply> => {
     const s = this.s;
     const o = ctx.options.cache;
     if (o !== undefined) validateCallOptions(o);
@@ -133,33 +141,54 @@ class CacheMiddleware {
     if (!d.cache) return this.skip(ctx, d.reason!, next);
     const now = s.config.clock();
     const key = s.keys.build(ctx, d, now);
-    const refresh = o?.refresh === true;
+    if (o?.refresh === true) return this.miss(ctx, next, key, d, undefined, undefined);
 
     let flight: Flight | undefined;
-    if (s.flights !== undefined && !refresh) {
+    let written: Promise<void> | undefined;
+    if (s.flights !== undefined) {
       const current = s.flights.join(key);
       if (current === undefined) flight = s.flights.lead(key);
       else if (!current.settled) return this.follow(ctx, next, key, d, current);
       // Answered a moment ago and being stored: read it once written, as any hit.
-      else if (current.written) await current.written;
+      else written = current.written;
     }
+    return this.lookUpThenCall(ctx, next, key, d, flight, written);
+  };
 
+  /** Looks the key up; serves a hit, else calls upstream. */
+  private async lookUpThenCall(
+    ctx: CallContext,
+    next: Next,
+    key: string,
+    d: Decision,
+    flight: Flight | undefined,
+    written: Promise<void> | undefined,
+  ): Promise<Reply> {
+    const s = this.s;
+    const tel = this.tel;
+    if (written) await written;
+    const span = this.lookupSpan(ctx);
+    const t0 = tel.on ? performance.now() : 0;
+    let found: CacheEntry | undefined;
     let storeError: string | undefined;
-    if (!refresh) {
-      const found = await this.lookup(ctx, key);
-      if (found instanceof LookupFailure) storeError = found.code;
-      else if (found !== undefined) {
-        if (flight) {
-          // Followers that joined during the lookup copy from a snapshot of their own (the caller
-          // owns `found`); released at once, so nobody joins later.
-          s.flights!.settle(flight, flight.waiters > 0 ? structuredClone(found) : undefined);
-          s.flights!.release(key, flight);
-        }
-        return this.serve(ctx, key, found, 'hit', false);
+    try {
+      const value = await s.guard.get(key);
+      found = value !== undefined && isEntry(value) ? value : undefined;
+      this.looked(span, t0, found !== undefined);
+    } catch (err) {
+      storeError = this.lookupFailed(span, err);
+    }
+    if (found !== undefined) {
+      if (flight) {
+        // Followers that joined during the lookup copy from a snapshot of their own (the caller
+        // owns `found`); released at once, so nobody joins later.
+        s.flights!.settle(flight, flight.waiters > 0 ? structuredClone(found) : undefined);
+        s.flights!.release(key, flight);
       }
+      return this.serve(ctx, key, found, 'hit', false);
     }
     return this.miss(ctx, next, key, d, flight, storeError);
-  };
+  }
 
   private skip(ctx: CallContext, reason: CacheSkipReason, next: Next): Promise<Reply> {
     this.s.counters.skips++;
@@ -180,30 +209,26 @@ class CacheMiddleware {
     );
   }
 
-  private async lookup(ctx: CallContext, key: string): Promise<CacheEntry | LookupFailure | undefined> {
-    const { s, tel } = this;
-    const span = this.lookupSpan(ctx);
-    const t0 = tel.on ? performance.now() : 0;
-    try {
-      const value = await s.guard.run('get', () => s.store.get(key));
-      const entry = value !== undefined && isEntry(value) ? value : undefined;
-      const result: CacheResult = entry ? 'hit' : 'miss';
-      if (tel.on) tel.lookup((performance.now() - t0) / 1000, result);
-      if (span) {
-        span.setAttribute(ATTR_CACHE_RESULT, result);
-        span.end();
-      }
-      return entry;
-    } catch (err) {
-      this.failed('get', err);
-      const code = errorCode(err);
-      if (span) {
-        span.setAttributes({ [ATTR_CACHE_RESULT]: 'miss', 'error.type': code });
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-        span.end();
-      }
-      return new LookupFailure(code);
+  /** Records a lookup that reached the store. */
+  private looked(span: Span | undefined, t0: number, hit: boolean): void {
+    const result: CacheResult = hit ? 'hit' : 'miss';
+    if (this.tel.on) this.tel.lookup((performance.now() - t0) / 1000, result);
+    if (span) {
+      span.setAttribute(ATTR_CACHE_RESULT, result);
+      span.end();
     }
+  }
+
+  /** Records a failed lookup (the call goes on as a miss); returns its error code. */
+  private lookupFailed(span: Span | undefined, err: unknown): string {
+    this.failed('get', err);
+    const code = errorCode(err);
+    if (span) {
+      span.setAttributes({ [ATTR_CACHE_RESULT]: 'miss', 'error.type': code });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.end();
+    }
+    return code;
   }
 
   /** Counts a failed store operation (a refusal by the open circuit is not a new failure). */
@@ -253,6 +278,7 @@ class CacheMiddleware {
     return this.miss(ctx, next, key, d, undefined, undefined);
   }
 
+  /** Goes upstream: after a lookup missed, or without one (a refresh, or a follower whose leader gave up). */
   private async miss(
     ctx: CallContext,
     next: Next,
@@ -261,6 +287,19 @@ class CacheMiddleware {
     flight: Flight | undefined,
     storeError: string | undefined,
   ): Promise<Reply> {
+    this.missed(ctx, key, d, storeError);
+    let reply: Reply;
+    try {
+      reply = await next();
+    } catch (err) {
+      if (flight) this.abandon(key, flight);
+      throw err;
+    }
+    return this.answered(ctx, key, d, flight, reply);
+  }
+
+  /** Counts a miss and describes it on the call. */
+  private missed(ctx: CallContext, key: string, d: Decision, storeError: string | undefined): void {
     const s = this.s;
     s.counters.misses++;
     this.tel.request('miss');
@@ -270,22 +309,18 @@ class CacheMiddleware {
     if (ctx.span.isRecording()) {
       ctx.span.setAttributes({ [ATTR_CACHE_HIT]: false, [ATTR_CACHE_RESULT]: 'miss', [ATTR_CACHE_KIND]: d.kind });
     }
-    let reply: Reply;
-    try {
-      reply = await next();
-    } catch (err) {
-      if (flight) this.abandon(key, flight);
-      throw err;
-    }
+  }
+
+  /** The upstream answer of a miss: stored once complete (a stream: once read to its end). */
+  private answered(ctx: CallContext, key: string, d: Decision, flight: Flight | undefined, reply: Reply): Reply {
     // An answer no provider produced (the semantic cache's hit, say) is already stored under its own key.
-    const fromUpstream = () => ctx.meta.attempts.some((a) => a.outcome === 'ok');
     if (reply.type === 'response') {
-      this.completed(key, d, reply.response, flight, fromUpstream());
+      this.completed(key, d, reply.response, flight, answeredUpstream(ctx));
       return reply;
     }
     return tapStream(
       reply,
-      (response) => this.completed(key, d, response, flight, fromUpstream()),
+      (response) => this.completed(key, d, response, flight, answeredUpstream(ctx)),
       () => {
         if (flight) this.abandon(key, flight);
       },
@@ -312,29 +347,35 @@ class CacheMiddleware {
       return;
     }
     const entry: CacheEntry = { response, storedAt: s.config.clock(), ttlMs: d.ttlMs, kind: d.kind };
-    const writing = fromUpstream ? this.write(key, entry) : Promise.resolve();
-    if (flight) {
-      // Waiting followers get a snapshot (the leader's caller owns `response` and may change it);
-      // with none waiting, no copy is made.
-      s.flights!.settle(flight, flight.waiters > 0 ? structuredClone(entry) : undefined, writing);
-      writing.then(() => s.flights!.release(key, flight));
+    if (!fromUpstream) {
+      if (flight) {
+        s.flights!.settle(flight, flight.waiters > 0 ? structuredClone(entry) : undefined, DONE);
+        DONE.then(() => s.flights!.release(key, flight));
+      }
+      return;
     }
+    const writing = this.write(key, entry, flight);
+    // Waiting followers get a snapshot (the leader's caller owns `response` and may change it);
+    // with none waiting, no copy is made.
+    if (flight) s.flights!.settle(flight, flight.waiters > 0 ? structuredClone(entry) : undefined, writing);
   }
 
-  /** Writes an entry in the background; never rejects (a failure is counted). */
-  private write(key: string, entry: CacheEntry): Promise<void> {
+  /**
+   * Writes an entry in the background, then releases the flight (newcomers that joined it meanwhile
+   * wait for this promise, then read the entry). Never rejects: a failure is counted.
+   */
+  private async write(key: string, entry: CacheEntry, flight: Flight | undefined): Promise<void> {
     const s = this.s;
-    return s.guard
-      .run('set', () => s.store.set(key, entry, entry.ttlMs))
-      .then(
-        (stored) => {
-          if (stored) {
-            s.counters.stores++;
-            this.tel.stored();
-          }
-        },
-        (err: unknown) => this.failed('set', err),
-      );
+    try {
+      // The store serializes the entry synchronously, inside this call.
+      if (await s.guard.set(key, entry, entry.ttlMs)) {
+        s.counters.stores++;
+        this.tel.stored();
+      }
+    } catch (err) {
+      this.failed('set', err);
+    }
+    if (flight) s.flights!.release(key, flight);
   }
 }
 

@@ -64,8 +64,11 @@ const SINGLE_QUOTES = /[\u2018\u2019\u201B\u2032]/g;
 const DOUBLE_QUOTES = /[\u201C\u201D\u201F\u2033]/g;
 const QUOTES = /[\u2018\u2019\u201B\u2032\u201C\u201D\u201F\u2033]/;
 const MAY_HOLD_DATE = /\d|day/i;
-const SPACES = /\s+/g;
+// Runs of whitespace, and single whitespace characters other than a space: replacing these with a
+// space is what replacing every `\s+` run is, without rewriting each single space.
+const SPACES = /\s{2,}|[^\S ]/g;
 const TRAILING = /[\s.!?\u2026]+$/;
+const TRAILING_CHAR = /[\s.!?\u2026]/;
 
 /** Replaces dates, times and weekday names with placeholders. */
 export function replaceDates(text: string): string {
@@ -95,7 +98,8 @@ export function normalizeText(text: string, role: Role, o: ResolvedNormalize): s
   if (o.case) s = s.toLowerCase();
   if (o.contractions) s = expandContractions(s);
   if (o.whitespace) s = s.replace(SPACES, ' ').trim();
-  if (o.punctuation) s = s.replace(TRAILING, '');
+  // The end is only trimmed when it ends in one of those characters: test the last one first.
+  if (o.punctuation && TRAILING_CHAR.test(s.charAt(s.length - 1))) s = s.replace(TRAILING, '');
   return s;
 }
 

@@ -1,25 +1,46 @@
 import type { CacheEntry } from './types.js';
 
-/** One upstream call that identical concurrent misses wait for. */
-export interface Flight {
-  readonly promise: Promise<CacheEntry | undefined>;
-  /** `performance.now()` after which newcomers stop joining it (a leader that never settles). */
-  readonly expiresAt: number;
+/**
+ * One upstream call that identical concurrent misses wait for. Most flights end with nobody having
+ * waited, so the promise followers wait on is made only when the first one asks for it.
+ */
+export class Flight {
   /** Followers waiting for it (they need a snapshot of the answer). */
-  waiters: number;
+  waiters = 0;
   /** The leader has its outcome; newcomers no longer wait for the answer, only for `written`. */
-  settled: boolean;
+  settled = false;
   /** Set when the answer is being stored: the flight stays joinable until then. */
   written: Promise<void> | undefined;
-  resolve(entry: CacheEntry | undefined): void;
-}
+  private resolved = false;
+  private outcome: CacheEntry | undefined;
+  private waiting: Promise<CacheEntry | undefined> | undefined;
+  private wake: ((entry: CacheEntry | undefined) => void) | undefined;
 
-function newFlight(expiresAt: number): Flight {
-  let resolve!: (entry: CacheEntry | undefined) => void;
-  const promise = new Promise<CacheEntry | undefined>((r) => {
-    resolve = r;
-  });
-  return { promise, expiresAt, waiters: 0, settled: false, written: undefined, resolve };
+  constructor(
+    /** `performance.now()` after which newcomers stop joining it (a leader that never settles). */
+    readonly expiresAt: number,
+  ) {}
+
+  /** Settles with the leader's entry (or `undefined`: proceed on your own). */
+  get promise(): Promise<CacheEntry | undefined> {
+    if (this.waiting === undefined) {
+      this.waiting = this.resolved
+        ? Promise.resolve(this.outcome)
+        : new Promise<CacheEntry | undefined>((resolve) => {
+            this.wake = resolve;
+          });
+    }
+    return this.waiting;
+  }
+
+  /** Hands the outcome to the followers; like a promise's, only the first call counts. */
+  resolve(entry: CacheEntry | undefined): void {
+    if (this.resolved) return;
+    this.resolved = true;
+    if (this.waiting === undefined) this.outcome = entry;
+    else this.wake!(entry);
+    this.wake = undefined;
+  }
 }
 
 /**
@@ -37,8 +58,9 @@ export class SingleFlight {
   /** The flight in progress for `key`, or undefined after making the caller its leader (`lead()` gives it). */
   join(key: string): Flight | undefined {
     const f = this.flights.get(key);
-    if (f !== undefined && f.expiresAt > performance.now()) return f;
-    this.flights.set(key, newFlight(performance.now() + this.maxWaitMs));
+    const now = performance.now();
+    if (f !== undefined && f.expiresAt > now) return f;
+    this.flights.set(key, new Flight(now + this.maxWaitMs));
     return undefined;
   }
 

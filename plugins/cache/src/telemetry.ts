@@ -32,7 +32,10 @@ const LOOKUP_BUCKETS_S = [
 ];
 const NOOP_COUNTER = createNoopMeter().createCounter('noop');
 
-/** The plugin's instruments, created once per gateway in `setup`, with their attribute sets prebuilt. */
+/**
+ * The plugin's instruments, created once per gateway in `setup`, with their attribute sets prebuilt and
+ * frozen: one object per series, which a metrics SDK can recognise by identity instead of hashing it.
+ */
 export class CacheTelemetry {
   readonly on: boolean;
   private readonly requests: Counter;
@@ -70,10 +73,10 @@ export class CacheTelemetry {
       unit: 's',
       advice: { explicitBucketBoundaries: LOOKUP_BUCKETS_S },
     });
-    this.base = { [ATTR_CACHE_STORE]: store.name };
+    this.base = Object.freeze({ [ATTR_CACHE_STORE]: store.name });
     this.tokenAttrs = {
-      input: { ...this.base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: semconv.GEN_AI_TOKEN_TYPE_INPUT },
-      output: { ...this.base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: semconv.GEN_AI_TOKEN_TYPE_OUTPUT },
+      input: Object.freeze({ ...this.base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: semconv.GEN_AI_TOKEN_TYPE_INPUT }),
+      output: Object.freeze({ ...this.base, [semconv.ATTR_GEN_AI_TOKEN_TYPE]: semconv.GEN_AI_TOKEN_TYPE_OUTPUT }),
     };
     this.observables = [];
     if (typeof store.usage === 'function' && this.on) {
@@ -108,8 +111,11 @@ export class CacheTelemetry {
     const k = reason === undefined ? result : `${result}/${reason}`;
     let a = this.resultAttrs.get(k);
     if (a === undefined) {
-      a = { ...this.base, [ATTR_CACHE_RESULT]: result };
-      if (reason !== undefined) a[ATTR_CACHE_REASON] = reason;
+      a = Object.freeze(
+        reason === undefined
+          ? { ...this.base, [ATTR_CACHE_RESULT]: result }
+          : { ...this.base, [ATTR_CACHE_RESULT]: result, [ATTR_CACHE_REASON]: reason },
+      );
       this.resultAttrs.set(k, a);
     }
     return a;

@@ -22,6 +22,12 @@ export class TextMemo {
   private readonly maps = [new Map<string, TextFacts>(), new Map<string, TextFacts>(), new Map<string, TextFacts>()];
   /** Characters held per map. */
   private readonly chars = [0, 0, 0];
+  /**
+   * Each map's oldest entry, read through one long-lived iterator per map: a fresh `keys()` would
+   * walk over every hole V8 keeps for a deleted entry until it rehashes (hundreds, once full).
+   * Entries are never re-inserted, so every live one is at or after the iterator's position.
+   */
+  private readonly fronts = this.maps.map((m) => m.keys());
 
   constructor(
     private readonly maxEntries = 512,
@@ -38,7 +44,7 @@ export class TextMemo {
       // Counted twice: the text, and its normalized form if one is made.
       this.chars[i]! += 2 * text.length;
       while ((map.size >= this.maxEntries || this.chars[i]! > this.maxChars) && map.size > 0) {
-        const oldest = map.keys().next().value!;
+        const oldest = this.oldest(i);
         map.delete(oldest);
         this.chars[i]! -= 2 * oldest.length;
       }
@@ -46,6 +52,17 @@ export class TextMemo {
       map.set(text, f);
     }
     return f;
+  }
+
+  /** The oldest text of map `i` (which is not empty). */
+  private oldest(i: number): string {
+    let next = this.fronts[i]!.next();
+    if (next.done) {
+      // The iterator reached the end once (the map was emptied): start over.
+      this.fronts[i] = this.maps[i]!.keys();
+      next = this.fronts[i]!.next();
+    }
+    return next.value!;
   }
 }
 

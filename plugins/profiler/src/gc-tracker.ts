@@ -38,7 +38,7 @@ export class GcTracker {
       weakcb: new WindowedHistogram(windowMs),
     };
     this.attributes = {} as Record<GcType, Attributes>;
-    for (const t of GC_TYPES) this.attributes[t] = { [ATTR_V8JS_GC_TYPE]: t };
+    for (const t of GC_TYPES) this.attributes[t] = Object.freeze({ [ATTR_V8JS_GC_TYPE]: t });
     this.observer = new PerformanceObserver(this.onEntries);
   }
 

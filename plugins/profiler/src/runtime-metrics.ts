@@ -90,13 +90,14 @@ export function observeRuntime(meter: Meter, src: RuntimeSources): () => void {
   const attrsOf = (space: string): Attributes => {
     let a = spaceAttrs.get(space);
     if (!a) {
-      a = { [n.ATTR_V8JS_HEAP_SPACE_NAME]: space };
+      a = Object.freeze({ [n.ATTR_V8JS_HEAP_SPACE_NAME]: space });
       spaceAttrs.set(space, a);
     }
     return a;
   };
-  const active: Attributes = { [n.ATTR_NODEJS_EVENTLOOP_STATE]: 'active' };
-  const idle: Attributes = { [n.ATTR_NODEJS_EVENTLOOP_STATE]: 'idle' };
+  // Frozen, one object per series: a metrics SDK can recognise them by identity.
+  const active: Attributes = Object.freeze({ [n.ATTR_NODEJS_EVENTLOOP_STATE]: 'active' });
+  const idle: Attributes = Object.freeze({ [n.ATTR_NODEJS_EVENTLOOP_STATE]: 'idle' });
 
   const callback = (r: BatchObservableResult): void => {
     for (const s of getHeapSpaceStatistics()) {

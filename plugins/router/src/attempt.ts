@@ -90,9 +90,6 @@ export function attemptMiddleware(rt: Runtime): AttemptMiddleware {
     if (hedge && scope) hedge.track(scope, isHedge);
     health.inFlight++;
     const started = rt.now();
-    let firstByte = false;
-    const end = (err: unknown): Promise<void> =>
-      endAttempt(rt, ctx, health, info, ticket, scope, started, firstByte, callSignal, err);
 
     let reply: Reply;
     let head: StreamHead | undefined;
@@ -111,16 +108,16 @@ export function attemptMiddleware(rt: Runtime): AttemptMiddleware {
       }
       if (reply.type === 'stream') head = await readHead(reply, scope);
     } catch (err) {
-      await end(err);
+      const ending = endAttempt(rt, ctx, health, info, ticket, scope, started, false, callSignal, err);
+      if (ending) await ending;
       throw err;
     }
 
-    firstByte = true;
     scope?.firstByte();
-    const elapsed = rt.now() - started;
+    const now = rt.now();
+    const elapsed = now - started;
     info.firstByteMs = Math.round(elapsed * 1000) / 1000;
     if (span.isRecording()) span.setAttribute(ATTR_FIRST_BYTE_MS, info.firstByteMs);
-    const now = rt.now();
     if (ctx.streaming) health.ttft.record(elapsed, now);
     else health.latency.record(elapsed, now);
     health.peak.record(elapsed, now);
@@ -131,16 +128,22 @@ export function attemptMiddleware(rt: Runtime): AttemptMiddleware {
       if (head) head.it.return?.()?.catch(noop);
       else discardReply(reply);
       scope?.abort(err);
-      await end(err);
+      const ending = endAttempt(rt, ctx, health, info, ticket, scope, started, true, callSignal, err);
+      if (ending) await ending;
       throw err;
     }
     if (reply.type === 'response') {
-      await end(undefined);
+      const ending = endAttempt(rt, ctx, health, info, ticket, scope, started, true, callSignal, undefined);
+      if (ending) await ending;
       return reply;
     }
+    const end = (err: unknown): Promise<void> =>
+      endAttempt(rt, ctx, health, info, ticket, scope, started, true, callSignal, err) ?? DONE;
     return new GuardedStream(reply, head!.it, head!.chunks, head!.done, scope, end);
   };
 }
+
+const DONE: Promise<void> = Promise.resolve();
 
 interface StreamHead {
   it: AsyncIterator<ChatCompletionChunk>;
@@ -167,7 +170,12 @@ async function readHead(reply: StreamReply, scope: AttemptScope | undefined): Pr
   }
 }
 
-async function endAttempt(
+/**
+ * Records the end of an attempt: stats, metrics, span, and the breaker's verdict. Returns a promise only
+ * when the breaker may change state (to wait for it and record the transition on the span): a success
+ * while it is closed, the common case, costs no promise.
+ */
+function endAttempt(
   rt: Runtime,
   ctx: AttemptContext,
   health: Health,
@@ -178,7 +186,7 @@ async function endAttempt(
   afterFirstByte: boolean,
   callSignal: AbortSignal,
   error: unknown,
-): Promise<void> {
+): Promise<void> | undefined {
   scope?.dispose();
   health.inFlight--;
   let outcome: AttemptOutcome = 'ok';
@@ -208,17 +216,20 @@ async function endAttempt(
   const span = ctx.attemptSpan;
   if (span.isRecording()) span.setAttribute(semconv.ATTR_FLOWGATE_OUTCOME, outcome);
   const circuit = health.circuit;
-  if (!ticket || !circuit) return;
+  if (!ticket || !circuit) return undefined;
   const before = circuit.state;
-  const settled = circuit.settle(ticket, verdict, error);
-  if (error === undefined && before === 'closed') return; // nothing can change
-  await settled;
-  const after = circuit.state;
-  if (after !== before) {
-    addEvent(span, EVENT_BREAKER, {
-      [ATTR_DEPLOYMENT]: health.key,
-      [ATTR_BREAKER_FROM]: before,
-      [ATTR_BREAKER_TO]: after,
-    });
+  if (error === undefined && before === 'closed') {
+    circuit.succeed(ticket); // nothing can change
+    return undefined;
   }
+  return circuit.settle(ticket, verdict, error).then(() => {
+    const after = circuit.state;
+    if (after !== before) {
+      addEvent(span, EVENT_BREAKER, {
+        [ATTR_DEPLOYMENT]: health.key,
+        [ATTR_BREAKER_FROM]: before,
+        [ATTR_BREAKER_TO]: after,
+      });
+    }
+  });
 }

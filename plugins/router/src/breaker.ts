@@ -96,12 +96,16 @@ export class BucketClock {
 
 /** One attempt admitted by a breaker; settle it exactly once with the attempt's outcome. */
 export class Ticket {
+  /** What opossum's action returns: opossum handles its rejection (it is only ever settled once started). */
   readonly promise: Promise<void>;
   resolve!: () => void;
   reject!: (error: unknown) => void;
   started = false;
-  /** The breaker's own promise for this attempt; settles after opossum has processed the outcome. */
-  fired: Promise<void> | undefined;
+  /**
+   * opossum's promise for this attempt; settles after opossum has processed the outcome. It rejects when
+   * the attempt failed: `settle` then attaches the handler, before the rejection can go unhandled.
+   */
+  fired!: Promise<void>;
   /** The attempt was the half-open probe. */
   probe = false;
 
@@ -110,7 +114,6 @@ export class Ticket {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.promise.catch(noop);
   }
 
   start(): Promise<void> {
@@ -177,8 +180,16 @@ export class Breaker {
       fired.catch(noop);
       return undefined;
     }
-    ticket.fired = fired.then(noop, noop);
+    ticket.fired = fired;
     return ticket;
+  }
+
+  /**
+   * Reports a success while the breaker is closed, the common case: nothing can change then, so nobody
+   * waits for opossum to process it (and no promise is made for that).
+   */
+  succeed(ticket: Ticket): void {
+    ticket.resolve();
   }
 
   /**
@@ -194,7 +205,7 @@ export class Breaker {
       if (outcome === 'neutral' && ticket.probe && this.cb.halfOpen) this.cb.open();
       ticket.resolve();
     }
-    return ticket.fired ?? Promise.resolve();
+    return ticket.fired.then(noop, noop);
   }
 
   shutdown(): void {

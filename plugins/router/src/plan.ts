@@ -38,8 +38,9 @@ export class CallPlan implements AsyncIterableIterator<Target, undefined, undefi
   private finished = false;
   private cursor = 1;
   private readonly tried: DeploymentEntry[] = [];
-  private readonly actions: (ErrorAction | undefined)[] = [];
-  private readonly errors: unknown[] = [];
+  /** By index in `tried`: what the failure of that deployment calls for, and the error (made on the first failure). */
+  private actions: (ErrorAction | undefined)[] | undefined;
+  private errors: unknown[] | undefined;
   private lastEntry: DeploymentEntry | undefined;
   private lastError: unknown;
   /** After a context-length error: deployments must have a larger window than this. */
@@ -101,8 +102,7 @@ export class CallPlan implements AsyncIterableIterator<Target, undefined, undefi
     const action = this.rt.policy(error);
     const i = this.indexOf(health);
     if (i >= 0) {
-      this.actions[i] = action;
-      this.errors[i] = error;
+      this.failedAt(i, action, error);
       this.lastEntry = this.tried[i];
     }
     this.lastError = error;
@@ -126,8 +126,7 @@ export class CallPlan implements AsyncIterableIterator<Target, undefined, undefi
   onHedgeFailure(health: Health, error: unknown): void {
     const i = this.indexOf(health);
     if (i < 0) return;
-    this.actions[i] = this.rt.policy(error);
-    this.errors[i] = error;
+    this.failedAt(i, this.rt.policy(error), error);
   }
 
   /** The hedge answered first: the planned attempts stop. */
@@ -145,8 +144,13 @@ export class CallPlan implements AsyncIterableIterator<Target, undefined, undefi
   private markTried(entry: DeploymentEntry): void {
     if (this.tried.includes(entry)) return;
     this.tried.push(entry);
-    this.actions.push(undefined);
-    this.errors.push(undefined);
+  }
+
+  private failedAt(i: number, action: ErrorAction, error: unknown): void {
+    this.actions ??= [];
+    this.errors ??= [];
+    this.actions[i] = action;
+    this.errors[i] = error;
   }
 
   private indexOf(health: Health): number {
@@ -183,12 +187,12 @@ export class CallPlan implements AsyncIterableIterator<Target, undefined, undefi
     const eligible: number[] = [];
     for (let i = 0; i < this.tried.length; i++) {
       const e = this.tried[i]!;
-      if (this.actions[i] === 'retry' && e.health.available && this.fits(e)) eligible.push(i);
+      if (this.actions?.[i] === 'retry' && e.health.available && this.fits(e)) eligible.push(i);
     }
     if (eligible.length === 0) return DONE_NOW;
     const i = eligible[retry % eligible.length]!;
     const entry = this.tried[i]!;
-    const error = this.errors[i];
+    const error = this.errors?.[i];
     const rt = this.rt;
     const delay = retryDelay(retry + 1, error, rt.retry, rt.random);
     const deadline = this.call.deadline;

@@ -114,11 +114,11 @@ export class RouterInstruments {
 export function deploymentAttrs(h: Health): Attributes {
   let a = h.metricAttrs.get('');
   if (!a) {
-    a = {
+    a = Object.freeze({
       [semconv.ATTR_FLOWGATE_PROVIDER_ID]: h.provider.id,
       [semconv.ATTR_GEN_AI_PROVIDER_NAME]: h.provider.system,
       [ATTR_DEPLOYMENT]: h.key,
-    };
+    });
     h.metricAttrs.set('', a);
   }
   return a;
@@ -130,6 +130,8 @@ function outcomeAttrs(h: Health, outcome: AttemptOutcome, errorType: string | un
   if (!a) {
     a = { ...deploymentAttrs(h), [semconv.ATTR_FLOWGATE_OUTCOME]: outcome };
     if (errorType !== undefined) a[semconv.ATTR_ERROR_TYPE] = errorType;
+    // Frozen: one object per series, which a metrics SDK can recognise by identity.
+    Object.freeze(a);
     // Error types are a closed set of codes, so the cache stays small.
     if (h.metricAttrs.size < 64) h.metricAttrs.set(k, a);
   }

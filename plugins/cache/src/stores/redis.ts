@@ -1,11 +1,12 @@
+import { createRequire } from 'node:module';
 import { ConfigError } from '@flowgate/core';
-import KeyvRedis, { createClient } from '@keyv/redis';
+import type * as KeyvRedisModule from '@keyv/redis';
 import { diag } from '@opentelemetry/api';
 import type { CacheStore } from '../types.js';
 import { createKeyv, KeyvCacheStore } from './keyv-store.js';
 import { escapeRedisGlob } from './pattern.js';
 
-export type RedisClient = ReturnType<typeof createClient>;
+export type RedisClient = ReturnType<typeof KeyvRedisModule.createClient>;
 
 export interface RedisStoreOptions {
   /** Default: `REDIS_URL`, else `redis://127.0.0.1:6379`. */
@@ -24,13 +25,32 @@ export interface RedisStoreOptions {
 /** Keys per SCAN page and per UNLINK when deleting by pattern. */
 const SCAN_COUNT = 500;
 
-/** The adapter refuses to reconnect once the store is closed (a late write must not reopen a socket). */
-class ClosableKeyvRedis extends KeyvRedis<string> {
-  closed = false;
-  override async getClient() {
-    if (this.closed) throw new Error('the Redis cache store is closed');
-    return super.getClient();
+interface RedisAdapterModule {
+  createClient: typeof KeyvRedisModule.createClient;
+  /** The adapter refuses to reconnect once the store is closed (a late write must not reopen a socket). */
+  ClosableKeyvRedis: new (
+    ...args: ConstructorParameters<typeof KeyvRedisModule.default<string>>
+  ) => KeyvRedisModule.default<string> & { closed: boolean };
+}
+let adapterModule: RedisAdapterModule | undefined;
+
+/**
+ * `@keyv/redis` is loaded when the first Redis store is made, not when the plugin is imported: its
+ * client subclasses `String`, after which V8 runs `charCodeAt` loops in the whole process about
+ * twice as slowly, a cost a process with only the memory store should not pay.
+ */
+function redisAdapter(): RedisAdapterModule {
+  if (adapterModule) return adapterModule;
+  const m = createRequire(import.meta.url)('@keyv/redis') as typeof KeyvRedisModule;
+  class ClosableKeyvRedis extends m.default<string> {
+    closed = false;
+    override async getClient() {
+      if (this.closed) throw new Error('the Redis cache store is closed');
+      return super.getClient();
+    }
   }
+  adapterModule = { createClient: m.createClient, ClosableKeyvRedis };
+  return adapterModule;
 }
 
 /**
@@ -49,6 +69,7 @@ export function redisStore(options: RedisStoreOptions = {}): CacheStore & { read
     throw new ConfigError(`redisStore connectTimeoutMs must be a positive number, got ${String(connectTimeout)}`);
   }
   const owned = options.client === undefined;
+  const { createClient, ClosableKeyvRedis } = redisAdapter();
   let client: RedisClient;
   try {
     client =
