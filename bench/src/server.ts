@@ -11,7 +11,8 @@
  * At concurrency 32 and 256: throughput and p50/p99 latency, as a table with ratios against (b).
  * Target (issue 9): (c) >= 80% of (b) on one worker.
  *
- * Knobs: BENCH_DURATION_S (default 5), BENCH_WARMUP_S (default 2), BENCH_CONCURRENCY (default "32,256"),
+ * Modes run in interleaved rounds (b, c, d, b, c, d, ...) and each row is the median round.
+ * Knobs: BENCH_DURATION_S (default 4), BENCH_ROUNDS (default 3), BENCH_WARMUP_S (default 2), BENCH_CONCURRENCY (default "32,256"),
  * BENCH_PLUGINS (comma list, or `none`; default: every installed one of profiler, token-optimizer, cache,
  * router, pool), BENCH_MODES (letters to run, e.g. `c`; (b), the baseline of the ratios, always runs).
  * Besides throughput, it reads the CPU time each server process used (Linux /proc) and prints CPU per
@@ -31,7 +32,8 @@ import { fmt, summarize, table } from './lib/stats.js';
 
 export const about = 'autocannon at c=32/256: mock, minimal undici proxy, flowgate serve (cache miss and hit)';
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '32,256').split(',').map(Number);
 const DEFAULT_PLUGINS = ['profiler', 'token-optimizer', 'cache', 'router', 'pool'];
@@ -110,6 +112,12 @@ async function load(
   const r = await instance;
   const s = summarize(latencies);
   return { rps: r.requests.average, p50: s.p50, p99: s.p99, errors: r.non2xx + r.errors + r.timeouts };
+}
+
+/** The round with the median throughput (its latency and CPU figures come with it). */
+function medianRound(rounds: Measured[]): Measured {
+  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** CPU time (user + system) a process has used, in ms; undefined where /proc is missing. */
@@ -295,23 +303,29 @@ export async function main(): Promise<void> {
       ...modes.filter((m) => m.name.startsWith('(b)') || only.some((l) => m.name.startsWith(l))),
     );
   const results = new Map<string, Measured>();
-  const total = CONCURRENCY.length * modes.length;
-  const p = progress(`autocannon ${DURATION_S}s per mode`);
+  const total = CONCURRENCY.length * modes.length * ROUNDS;
+  const p = progress(`autocannon ${ROUNDS} x ${DURATION_S}s per mode`);
   let done = 0;
   try {
     for (const c of CONCURRENCY) {
-      for (const m of modes) {
-        // Warm-up: JIT, connections, the cache entry for the hit path.
-        if (WARMUP_S > 0) await load(m.url, m.body, m.unique, c, WARMUP_S);
-        const cpuBefore = await cpuMs(m.pid);
-        const r = await load(m.url, m.body, m.unique, c, DURATION_S);
-        const cpuAfter = await cpuMs(m.pid);
-        if (cpuBefore !== undefined && cpuAfter !== undefined && r.rps > 0) {
-          r.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1000) / (r.rps * DURATION_S);
+      // Warm-up: JIT, connections, the cache entry for the hit path.
+      if (WARMUP_S > 0) for (const m of modes) await load(m.url, m.body, m.unique, c, WARMUP_S);
+      // Interleaved rounds: three processes share two cores here, so one window per mode can land on
+      // a lucky or an unlucky spell of scheduling; the median of rounds taken in turn cannot.
+      const rounds = new Map<string, Measured[]>(modes.map((m) => [m.name, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const m of modes) {
+          const cpuBefore = await cpuMs(m.pid);
+          const r = await load(m.url, m.body, m.unique, c, DURATION_S);
+          const cpuAfter = await cpuMs(m.pid);
+          if (cpuBefore !== undefined && cpuAfter !== undefined && r.rps > 0) {
+            r.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1000) / (r.rps * DURATION_S);
+          }
+          rounds.get(m.name)!.push(r);
+          p.update(++done, total);
         }
-        results.set(`${m.name}@${c}`, r);
-        p.update(++done, total);
       }
+      for (const m of modes) results.set(`${m.name}@${c}`, medianRound(rounds.get(m.name)!));
     }
     p.done();
   } finally {
@@ -322,7 +336,7 @@ export async function main(): Promise<void> {
   }
 
   console.log(
-    `\nbench/server: autocannon, ${DURATION_S} s per mode after ${WARMUP_S} s of warm-up; node ${process.version}`,
+    `\nbench/server: autocannon, median of ${ROUNDS} interleaved rounds of ${DURATION_S} s per mode after ${WARMUP_S} s of warm-up; node ${process.version}`,
   );
   console.log('every server in its own child process; the miss path sends a different question each time');
   console.log(`flowgate plugins: ${installed.length > 0 ? installed.join(', ') : 'none'}`);
