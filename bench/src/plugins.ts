@@ -8,7 +8,9 @@
  * it for `plugins: [{ name }]`: its factory called with `{}`; the gateway gets the server's default
  * request timeout, so every call has a deadline as it does there. No OpenTelemetry SDK is registered
  * (the API's no-op meter and tracer), unless BENCH_METRICS=1 gives every gateway an SDK meter provider
- * (a periodic reader to a no-op exporter), as the server has with Prometheus metrics on.
+ * (a periodic reader to a no-op exporter), and BENCH_METRICS=aggregated puts @flowgate/telemetry's
+ * pre-aggregating meter in front of it, as the server has with Prometheus metrics on. The provider
+ * answers as the mock provider does by default (its answer quotes the question), parsed from JSON.
  *
  * Blocks of calls run interleaved across configurations, so that drift on a shared machine hits all
  * alike; the time per call of each block is one sample. Printed: the median block's µs per call, and
@@ -16,7 +18,7 @@
  *
  * Knobs: BENCH_BLOCKS (default 30 measured blocks per configuration), BENCH_BLOCK_CALLS (default 1000),
  * BENCH_WARMUP_BLOCKS (default 15: enough misses to fill the memory store to its 10,000-entry bound),
- * BENCH_ONLY (comma list of configuration names), BENCH_METRICS=1.
+ * BENCH_ONLY (comma list of configuration names), BENCH_METRICS=1 or aggregated.
  */
 
 import {
@@ -28,11 +30,13 @@ import {
   type Provider,
   responseReply,
 } from '@flowgate/core';
+import { mockAnswerText } from '@flowgate/mock-provider';
 import { cache } from '@flowgate/plugin-cache';
 import { pool } from '@flowgate/plugin-pool';
 import { profiler } from '@flowgate/plugin-profiler';
 import { router } from '@flowgate/plugin-router';
 import { tokenOptimizer } from '@flowgate/plugin-token-optimizer';
+import { AggregatingMeterProvider } from '@flowgate/telemetry';
 import { type MeterProvider, ProxyTracerProvider } from '@opentelemetry/api';
 import { PeriodicExportingMetricReader, MeterProvider as SdkMeterProvider } from '@opentelemetry/sdk-metrics';
 import { noopMetricExporter } from './lib/load.js';
@@ -44,7 +48,9 @@ export const about = 'µs each default plugin (and all five) adds to an in-proce
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 30);
 const BLOCK_CALLS = Number(process.env.BENCH_BLOCK_CALLS ?? 1000);
 const WARMUP_BLOCKS = Number(process.env.BENCH_WARMUP_BLOCKS ?? 15);
-const WITH_METRICS = process.env.BENCH_METRICS === '1';
+/** `1`: the OTel SDK's meter; `aggregated`: the SDK's behind `@flowgate/telemetry`'s pre-aggregating meter, as `flowgate serve` has it. */
+const METRICS = process.env.BENCH_METRICS;
+const WITH_METRICS = METRICS === '1' || METRICS === 'aggregated';
 /** The server's default `limits.requestTimeoutMs`. */
 const REQUEST_TIMEOUT_MS = 600_000;
 
@@ -57,14 +63,35 @@ const FACTORIES: readonly [string, () => Plugin][] = [
   ['pool', () => pool({})],
 ];
 
-const RESPONSE: ChatCompletion = {
-  id: 'bench',
-  object: 'chat.completion',
-  created: 0,
-  model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Paris.' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 24, completion_tokens: 2, total_tokens: 26 },
-};
+let answered = 0;
+/**
+ * The mock provider's default answer to `req`, parsed from JSON text as an HTTP provider parses its
+ * upstream's body: a fresh object per call, the answer quoting the question (so unique per call too).
+ */
+function mockAnswer(req: ChatCompletionRequest): ChatCompletion {
+  let lastUser = '';
+  for (const m of req.messages) if (m.role === 'user' && typeof m.content === 'string') lastUser = m.content;
+  const content = mockAnswerText(lastUser);
+  const completion = content.split(' ').length;
+  const body = JSON.stringify({
+    id: `chatcmpl-mock-${++answered}`,
+    object: 'chat.completion',
+    created: 0,
+    model: req.model,
+    choices: [
+      { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' },
+    ],
+    usage: {
+      prompt_tokens: 24,
+      completion_tokens: completion,
+      total_tokens: 24 + completion,
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    },
+    system_fingerprint: null,
+  });
+  return JSON.parse(body) as ChatCompletion;
+}
 
 /** An OpenAI-shaped provider that answers at once: only the pipeline is measured. */
 function instantProvider(): Provider {
@@ -75,7 +102,7 @@ function instantProvider(): Provider {
     origin: 'http://127.0.0.1:9',
     address: { host: '127.0.0.1', port: 9 },
     serves: () => true,
-    send: () => Promise.resolve(responseReply(RESPONSE)),
+    send: (ctx) => Promise.resolve(responseReply(mockAnswer(ctx.request))),
   };
 }
 
@@ -107,7 +134,7 @@ export async function main(): Promise<void> {
       readers: [new PeriodicExportingMetricReader({ exporter: noopMetricExporter, exportIntervalMillis: 1000 })],
     });
     meterProviders.push(mp);
-    return mp;
+    return METRICS === 'aggregated' ? new AggregatingMeterProvider(mp) : mp;
   };
   const configs: [string, () => Plugin[]][] = [
     ['no plugins', () => []],
@@ -155,7 +182,7 @@ export async function main(): Promise<void> {
     `\nbench/plugins: ${BLOCKS} x ${BLOCK_CALLS} sequential cache-miss calls per configuration, interleaved (after ${WARMUP_BLOCKS} blocks of warm-up)`,
   );
   console.log(
-    `node ${process.version}, provider answering at once, ${WITH_METRICS ? 'OTel SDK meter provider (no-op exporter)' : 'no OTel SDK (API no-op)'}, no traces`,
+    `node ${process.version}, provider answering at once, ${WITH_METRICS ? `OTel SDK meter provider (no-op exporter)${METRICS === 'aggregated' ? ' behind the pre-aggregating meter' : ''}` : 'no OTel SDK (API no-op)'}, no traces`,
   );
   console.log('plugins built as `flowgate serve` builds them: each factory with {}\n');
   console.log(table(['configuration', 'us per call (median block)', 'p90 block', 'added us'], rows));

@@ -101,7 +101,7 @@ export class KeyBuilder {
       const m: ChatMessage = r.messages[i]!;
       messages[i] = [
         m.role,
-        this.content(m, norm),
+        this.content(m, norm, i === r.messages.length - 1),
         m.name ?? null,
         m.tool_call_id === undefined ? null : ordinal(m.tool_call_id),
         m.tool_calls ? m.tool_calls.map((t) => [ordinal(t.id), t.function.name, t.function.arguments]) : null,
@@ -128,20 +128,21 @@ export class KeyBuilder {
     ]);
   }
 
-  private content(m: ChatMessage, norm: ResolvedNormalize | undefined): unknown {
+  /** `newest`: the request's last message (see `TextMemo.facts`). */
+  private content(m: ChatMessage, norm: ResolvedNormalize | undefined, newest: boolean): unknown {
     const c = m.content;
-    if (typeof c === 'string') return norm ? this.normalized(c, m.role, norm) : c;
+    if (typeof c === 'string') return norm ? this.normalized(c, m.role, norm, newest) : c;
     if (c === null || !Array.isArray(c)) return null;
     return c.map((p) =>
       p.type === 'text'
-        ? [0, norm ? this.normalized(p.text, m.role, norm) : p.text]
+        ? [0, norm ? this.normalized(p.text, m.role, norm, newest) : p.text]
         : [1, p.image_url?.url ?? null, p.image_url?.detail ?? null],
     );
   }
 
-  private normalized(text: string, role: Role, norm: ResolvedNormalize): string {
+  private normalized(text: string, role: Role, norm: ResolvedNormalize, newest: boolean): string {
     if (role === 'assistant' || role === 'tool') return text;
-    const f = this.memo.facts(text, role);
+    const f = this.memo.facts(text, role, newest);
     if (f.normalizedWith !== norm || f.normalized === undefined) {
       f.normalized = normalizeText(text, role, norm);
       f.normalizedWith = norm;

@@ -212,6 +212,49 @@ describe('text memo and rule merging', () => {
     expect(small.facts('a'.repeat(10), 'user').kind).toBeUndefined();
   });
 
+  it("remembers a request's newest message from its second sighting", () => {
+    const memo = new TextMemo(2, 100, 20);
+    let n = 0;
+    // Eight new questions: more than the newest messages met once that are kept for their call.
+    const newQuestions = () => {
+      for (let i = 0; i < 8; i++) memo.facts(`new ${n++}`, 'user', true);
+    };
+    const once = memo.facts('hello', 'user', true);
+    once.personal = true;
+    expect(memo.facts('hello', 'user', true)).toBe(once); // the same call looks it up again
+    expect(memo.facts('hello', 'system', true).personal).toBeUndefined(); // another role class
+    newQuestions();
+    const again = memo.facts('hello', 'user', true);
+    expect(again).not.toBe(once); // met once: its facts were not kept
+    again.personal = true;
+    newQuestions();
+    expect(memo.facts('hello', 'user', true).personal).toBe(true); // met twice: memoized
+
+    // Asked again while its facts are still kept (a third lookup): memoized then.
+    const asked = memo.facts('asked twice', 'user', true);
+    expect(memo.facts('asked twice', 'user', true)).toBe(asked);
+    expect(memo.facts('asked twice', 'user', true)).toBe(asked);
+    newQuestions();
+    expect(memo.facts('asked twice', 'user', true)).toBe(asked);
+
+    // Met as the newest message, then as an older one (the conversation's next turn): memoized then.
+    const question = memo.facts('question', 'user', true);
+    expect(memo.facts('question', 'user')).toBe(question);
+    newQuestions();
+    expect(memo.facts('question', 'user', true)).toBe(question);
+    // Bounds as for any memoized text: "question" evicted "hello", the oldest of the two kept.
+    expect(memo.facts('hello', 'user').personal).toBeUndefined();
+  });
+
+  it('keeps a long newest message apart from another of the same length', () => {
+    const memo = new TextMemo();
+    const base = 'y'.repeat(5000);
+    const a = memo.facts(`${base}a`, 'user', true);
+    a.kind = 'a';
+    expect(memo.facts(`${base}b`, 'user', true).kind).toBeUndefined();
+    expect(memo.facts(`${base}a`, 'user', true).kind).toBe('a');
+  });
+
   it('merges rules by flags without changing what they match', () => {
     const rules = [/cat/, /DOG/i, /b(i)rd\1/, /fish/i, /(?<x>eel)/];
     const merged = mergeRules(rules);

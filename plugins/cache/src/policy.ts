@@ -98,10 +98,12 @@ export class Policy {
     let timeSensitive = false;
     let lastUser: TextFacts | undefined;
     let lastUserText = '';
-    for (const m of r.messages) {
+    const messages = r.messages;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
       const text = textOf(m.content);
       if (text.length === 0) continue;
-      const f = this.memo.facts(text, m.role);
+      const f = this.memo.facts(text, m.role, i === messages.length - 1);
       if (m.role === 'user') {
         lastUser = f;
         lastUserText = text;

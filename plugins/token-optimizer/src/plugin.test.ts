@@ -302,6 +302,21 @@ describe('lifecycle', () => {
     expect(lazy.tokens.stats().misses).toBe(before + 3);
   });
 
+  it('pre-counts the answers of concurrent calls in one batch, each of them', async () => {
+    const plugin = tokenOptimizer({ prices, budget: { perRequestUsd: 1 } });
+    const gw = h.gateway([plugin]);
+    const questions = ['Why is the sky blue?', 'How do tides work?', 'What makes a rainbow?'];
+    const answers = await Promise.all(
+      questions.map((q) => gw.complete({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: q }] })),
+    );
+    await new Promise((r) => setImmediate(r));
+    const { misses } = plugin.tokens.stats();
+    const { encoding } = plugin.tokens.tokenizerFor('gpt-4o-mini');
+    for (const res of answers) plugin.tokens.text(res.choices[0]!.message.content!, encoding);
+    expect(new Set(answers.map((r) => r.choices[0]!.message.content)).size).toBe(3);
+    expect(plugin.tokens.stats().misses).toBe(misses);
+  });
+
   it('releases its tiktoken encoder at gateway close', async () => {
     const plugin = tokenOptimizer({ prices, tokenizer: { encoder: tiktokenEncoder } });
     const gw = h.gateway([plugin]);

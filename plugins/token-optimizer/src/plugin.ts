@@ -13,12 +13,13 @@ import {
   type ResponseObserver,
   semconv,
 } from '@flowgate/core';
-import { type Attributes, diag } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import { type BudgetState, type Reservation, TenantBudgets, type TenantLimits } from './budget.js';
 import { type BudgetStore, memoryBudgetStore } from './budget-store.js';
 import { estimateComplexity } from './complexity.js';
 import { type ContextFit, type ContextPolicy, trimToFit } from './context-fit.js';
 import { type CostInfo, costOf, estimateUsd } from './cost.js';
+import { CostAttributeSets } from './cost-attributes.js';
 import { CostToday } from './cost-today.js';
 import {
   BudgetExceededError,
@@ -157,7 +158,6 @@ interface CallState {
 
 const STATE = createStateKey<CallState>('token-optimizer');
 const MAX_WARNED = 1000;
-const ATTR_TENANT = semconv.ATTR_FLOWGATE_TENANT;
 
 /**
  * Token counting, prices, cost, budgets, model selection and context fitting.
@@ -276,6 +276,7 @@ export function tokenOptimizer(options: TokenOptimizerOptions = {}): TokenOptimi
         description: 'Failures of the plugin itself (counting, pricing); the call went on without its decision',
       });
       const systemOf = new Map(host.providers.map((p) => [p.id, p.system] as const));
+      const costAttributes = new CostAttributeSets();
       const internalError = (stage: string, err: unknown) => {
         internalErrors.add(1, { 'flowgate.token_optimizer.stage': stage });
         diag.error(`flowgate token-optimizer: ${stage} step failed; the call goes on without it`, err);
@@ -288,17 +289,24 @@ export function tokenOptimizer(options: TokenOptimizerOptions = {}): TokenOptimi
         await store.close?.();
       });
 
-      /** Counts the answer once the call is over, off its path (see `tokenizer.prewarm`). */
-      const prewarmAnswer = (model: string, response: ChatCompletion) => {
-        setImmediate(() => {
-          if (closed) return;
+      /** Answers to count once their calls are over, off their path (see `tokenizer.prewarm`). */
+      let toPrewarm: { model: string; response: ChatCompletion }[] = [];
+      const prewarmQueued = () => {
+        const batch = toPrewarm;
+        toPrewarm = [];
+        if (closed) return;
+        for (const { model, response } of batch) {
           try {
             const { encoding } = tokens.tokenizerFor(model);
             for (const c of response.choices) if (c.message.content) tokens.text(c.message.content, encoding);
           } catch (err) {
             diag.debug('flowgate token-optimizer: pre-counting an answer failed', err);
           }
-        });
+        }
+      };
+      /** Queues the answer for counting: one `setImmediate` per batch of calls, not one per call. */
+      const prewarmAnswer = (model: string, response: ChatCompletion) => {
+        if (toPrewarm.push({ model, response }) === 1) setImmediate(prewarmQueued);
       };
 
       const reportUnpriced = (model: string, where: string) => {
@@ -542,11 +550,11 @@ export function tokenOptimizer(options: TokenOptimizerOptions = {}): TokenOptimi
       const onResponse: ResponseObserver = (ctx, response: ChatCompletion) => {
         const st = ctx.get(STATE);
         if (prewarm && st?.counted) prewarmAnswer(ctx.request.model, response);
+        const attemptModel = lastOkModel(ctx);
         // No successful attempt: the answer came from a cache, nothing was billed.
-        const billed = ctx.meta.attempts.some((a) => a.outcome === 'ok');
+        const billed = attemptModel !== NO_OK_ATTEMPT;
         const usage = response.usage;
         if (!billed || !usage) return st ? settle(st, undefined, !billed) : undefined;
-        const attemptModel = lastOkModel(ctx);
         let model = response.model || attemptModel || ctx.request.model;
         let price = prices.priceOf(model);
         if (!price && attemptModel && attemptModel !== model) {
@@ -562,11 +570,8 @@ export function tokenOptimizer(options: TokenOptimizerOptions = {}): TokenOptimi
         const tenant = ctx.metadata.tenant;
         if (cost.usd === undefined) reportUnpriced(model, 'cost');
         else {
-          const attrs: Attributes = { [semconv.ATTR_GEN_AI_RESPONSE_MODEL]: model };
           const system = ctx.meta.provider === undefined ? undefined : systemOf.get(ctx.meta.provider);
-          if (system !== undefined) attrs[semconv.ATTR_GEN_AI_PROVIDER_NAME] = system;
-          if (tenant !== undefined) attrs[ATTR_TENANT] = tenant;
-          costCounter.add(cost.usd, attrs);
+          costCounter.add(cost.usd, costAttributes.get(model, system, tenant));
           costToday.add(model, cost.usd);
         }
         if (ctx.span.isRecording()) {
@@ -617,10 +622,14 @@ export function tokenOptimizer(options: TokenOptimizerOptions = {}): TokenOptimi
   return plugin;
 }
 
-function lastOkModel(ctx: CallContext): string | undefined {
+/** What `lastOkModel` returns for a call no provider answered (a cache hit): nothing was billed. */
+const NO_OK_ATTEMPT = Symbol('no ok attempt');
+
+/** The model of the call's last successful attempt (undefined if it named none). */
+function lastOkModel(ctx: CallContext): string | undefined | typeof NO_OK_ATTEMPT {
   const attempts = ctx.meta.attempts;
   for (let i = attempts.length - 1; i >= 0; i--) if (attempts[i]!.outcome === 'ok') return attempts[i]!.model;
-  return undefined;
+  return NO_OK_ATTEMPT;
 }
 
 function checkChoice(value: string | undefined, allowed: readonly string[], where: string): void {
