@@ -1,5 +1,13 @@
 import type { Span } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
+import {
+  addDeadline,
+  COARSE_MAX_MS,
+  COARSE_MIN_MS,
+  type DeadlineEntry,
+  type DeadlineList,
+  removeDeadline,
+} from './deadlines.js';
 import { AbortError, TimeoutError } from './errors.js';
 import type {
   AttemptContext,
@@ -18,8 +26,12 @@ const NEVER = new AbortController().signal;
 const NO_METADATA: CallMetadata = Object.freeze({});
 const NO_OPTIONS: CallOptions = Object.freeze({});
 
+/** The deadline timer's callback, shared by every call (the call comes as an argument, not in a closure). */
+const onDeadline = (call: Call, ms: number): void =>
+  call.abort(new TimeoutError(`the call exceeded its ${ms} ms deadline`));
+
 /** The concrete call context. */
-export class Call implements CallContext {
+export class Call implements CallContext, DeadlineEntry {
   readonly operation: Operation = 'chat';
   request: ChatCompletionRequest;
   readonly streaming: boolean;
@@ -43,6 +55,13 @@ export class Call implements CallContext {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private userSignal: AbortSignal | undefined;
+  private onUserAbort: (() => void) | undefined;
+  /** Length of a deadline kept on the shared coarse timer (see deadlines.ts); 0 when none is. */
+  private coarseTimeoutMs = 0;
+  dueAt = 0;
+  deadlinePrev: DeadlineEntry | undefined;
+  deadlineNext: DeadlineEntry | undefined;
+  deadlineList: DeadlineList | undefined;
 
   constructor(
     request: ChatCompletionRequest,
@@ -63,36 +82,40 @@ export class Call implements CallContext {
     this.meta = { callId, attempts: [] };
     const timeoutMs = options?.timeoutMs ?? defaultTimeoutMs;
     const userSignal = options?.signal;
-    if (timeoutMs === undefined && userSignal === undefined) {
+    const adopted = options?.controller;
+    if (timeoutMs === undefined && userSignal === undefined && adopted === undefined) {
       this.signal = NEVER;
       this.cancellable = false;
       this.deadline = undefined;
       return;
     }
-    const controller = new AbortController();
+    const controller = adopted ?? new AbortController();
     this.controller = controller;
     this.signal = controller.signal;
     this.cancellable = true;
     this.deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    if (userSignal) {
+    // An adopted controller's own signal needs no listener: its abort is the call's.
+    if (userSignal && userSignal !== controller.signal) {
       if (userSignal.aborted) controller.abort(new AbortError('the call was aborted', userSignal.reason));
       else {
         this.userSignal = userSignal;
-        userSignal.addEventListener('abort', this.onUserAbort, { once: true });
+        // Made only for calls that have a signal; removed again by dispose(), so no `once` options needed.
+        this.onUserAbort = () => controller.abort(new AbortError('the call was aborted', userSignal.reason));
+        userSignal.addEventListener('abort', this.onUserAbort);
       }
     }
     if (timeoutMs !== undefined && !controller.signal.aborted) {
-      this.timer = setTimeout(this.onTimeout, timeoutMs, timeoutMs);
+      if (timeoutMs >= COARSE_MIN_MS && timeoutMs <= COARSE_MAX_MS) {
+        this.coarseTimeoutMs = timeoutMs;
+        addDeadline(this, timeoutMs);
+      } else this.timer = setTimeout(onDeadline, timeoutMs, this, timeoutMs);
     }
   }
 
-  private readonly onUserAbort = (): void => {
-    this.controller?.abort(new AbortError('the call was aborted', this.userSignal?.reason));
-  };
-
-  private readonly onTimeout = (ms: number): void => {
-    this.controller?.abort(new TimeoutError(`the call exceeded its ${ms} ms deadline`));
-  };
+  /** The coarse deadline is due (called by the shared timer). */
+  expire(): void {
+    onDeadline(this, this.coarseTimeoutMs);
+  }
 
   /** Aborts the upstream work of this call (used when a stream's reader goes away). */
   abort(reason: unknown): void {
@@ -102,7 +125,8 @@ export class Call implements CallContext {
   /** Releases the deadline timer and the listener on the caller's signal. */
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.userSignal?.removeEventListener('abort', this.onUserAbort);
+    else if (this.deadlineList) removeDeadline(this);
+    if (this.onUserAbort) this.userSignal!.removeEventListener('abort', this.onUserAbort);
   }
 
   get<T>(key: StateKey<T>): T | undefined {

@@ -1,6 +1,6 @@
 import { DataPointType, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { Dispatcher } from 'undici';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AbortError,
   ConfigError,
@@ -320,6 +320,58 @@ describe('gateway.complete', () => {
     expect((err as TimeoutError).code).toBe(ErrorCode.TIMEOUT);
   });
 
+  it('fires long deadlines (on the shared coarse timer) with the same TimeoutError, and only when due', async () => {
+    vi.useFakeTimers();
+    try {
+      const p = fakeProvider('p');
+      p.send = (ctx) => new Promise((_res, rej) => ctx.signal.addEventListener('abort', () => rej(ctx.signal.reason)));
+      const gw = createGateway({ providers: [p], defaultTimeoutMs: 60_000 });
+      const outcome: unknown[] = [];
+      const first = gw.complete(req()).catch((e: unknown) => outcome.push(e));
+      await vi.advanceTimersByTimeAsync(30_000);
+      const second = gw.complete(req(), { timeoutMs: 45_000 }).catch((e: unknown) => outcome.push(e));
+      await vi.advanceTimersByTimeAsync(29_000);
+      expect(outcome).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1_200);
+      await first;
+      expect(outcome).toHaveLength(1);
+      expect(outcome[0]).toBeInstanceOf(TimeoutError);
+      expect((outcome[0] as Error).message).toContain('60000 ms deadline');
+      await vi.advanceTimersByTimeAsync(15_200);
+      await second;
+      expect((outcome[1] as Error).message).toContain('45000 ms deadline');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('adopts a controller passed in the options: its signal is the call signal, its abort the call abort', async () => {
+    const p = fakeProvider('p');
+    const seen: AbortSignal[] = [];
+    p.send = (ctx) => {
+      seen.push(ctx.signal);
+      return new Promise((_res, rej) => ctx.signal.addEventListener('abort', () => rej(ctx.signal.reason)));
+    };
+    const gw = createGateway({ providers: [p] });
+    const cancelled = new AbortController();
+    const pending = gw.complete(req(), { controller: cancelled, signal: cancelled.signal });
+    await new Promise((r) => setImmediate(r));
+    const reason = new AbortError('the call was aborted');
+    cancelled.abort(reason);
+    expect(await pending.catch((e: unknown) => e)).toBe(reason);
+    expect(seen[0]).toBe(cancelled.signal);
+    // The deadline aborts the adopted controller itself.
+    const timed = new AbortController();
+    const err = await gw.complete(req(), { controller: timed, timeoutMs: 20 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(timed.signal.reason).toBe(err);
+    // A separate caller signal still cancels a call with an adopted controller.
+    const caller = new AbortController();
+    const chained = gw.complete(req(), { controller: new AbortController(), signal: caller.signal });
+    await new Promise((r) => setImmediate(r));
+    caller.abort();
+    expect(await chained.catch((e: unknown) => e)).toBeInstanceOf(AbortError);
+  });
   it('drains a stream reply for complete() (a middleware may answer with a stream)', async () => {
     const gw = createGateway({
       providers: [fakeProvider('p')],

@@ -101,6 +101,7 @@ const SCOPE = '@flowgate/core';
 /** Marker: the attempt failed and the router wants the next target. */
 const RETRY = Symbol('retry');
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
+const CLIENT_SPAN = Object.freeze({ kind: SpanKind.CLIENT });
 
 interface Finish {
   response?: ChatCompletion;
@@ -134,6 +135,8 @@ class GatewayImpl implements Gateway {
   private readonly defaultTimeoutMs: number | undefined;
   private readonly readyPromise: Promise<void>;
   private started = false;
+  private spanModel: string | undefined;
+  private spanName = '';
   private closing: Promise<void> | undefined;
 
   constructor(options: GatewayOptions) {
@@ -177,11 +180,20 @@ class GatewayImpl implements Gateway {
 
   private defaultRouter(): Router {
     const providers = this.providers;
+    // Calls usually repeat a model: the last plan is reused when it names the same target (frozen,
+    // so no reader can change it); `serves` is still asked every time, it may change its mind.
+    let lastPlan: readonly [Target] | undefined;
     return {
       name: 'first-match',
       plan(ctx) {
         const model = ctx.request.model;
-        for (const provider of providers) if (provider.serves(model)) return [{ provider, model }];
+        for (const provider of providers) {
+          if (!provider.serves(model)) continue;
+          const last = lastPlan?.[0];
+          if (last?.provider === provider && last.model === model) return lastPlan!;
+          lastPlan = Object.freeze([Object.freeze({ provider, model })] as const);
+          return lastPlan;
+        }
         throw new NoProviderError(model);
       },
     };
@@ -200,7 +212,7 @@ class GatewayImpl implements Gateway {
   private begin(request: ChatCompletionRequest, options: CallOptions | undefined, streaming: boolean): Call {
     if (this.closing) throw new GatewayClosedError();
     validateRequest(request);
-    const span = this.tracer.startSpan(`${sc.GEN_AI_OPERATION_CHAT} ${request.model}`, { kind: SpanKind.CLIENT });
+    const span = this.tracer.startSpan(this.chatSpanName(request.model), CLIENT_SPAN);
     const call = new Call(request, streaming, options, span, this.dispatcher, nextCallId(), this.defaultTimeoutMs);
     if (span.isRecording()) {
       const attributes: Attributes = {
@@ -218,6 +230,15 @@ class GatewayImpl implements Gateway {
       span.setAttributes(attributes);
     }
     return call;
+  }
+
+  /** `chat {model}`, rebuilt only when the model changes (no string per call). */
+  private chatSpanName(model: string): string {
+    if (model !== this.spanModel) {
+      this.spanModel = model;
+      this.spanName = `${sc.GEN_AI_OPERATION_CHAT} ${model}`;
+    }
+    return this.spanName;
   }
 
   private run(call: Call): Promise<Reply> {

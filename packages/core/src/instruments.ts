@@ -38,7 +38,15 @@ const MAX_SERIES = 1000;
 export class RequestCounts {
   private readonly series = new Map<string, { attributes: Attributes; value: number }>();
 
+  /** The last series counted, with what it was found by: calls mostly repeat it (no key string then). */
+  private last: { model: string; provider: string; outcome: string; entry: { value: number } } | undefined;
+
   add(model: string, provider: string, outcome: string): void {
+    const last = this.last;
+    if (last !== undefined && last.model === model && last.provider === provider && last.outcome === outcome) {
+      last.entry.value++;
+      return;
+    }
     let key = `${model}\u0000${provider}\u0000${outcome}`;
     let entry = this.series.get(key);
     if (!entry) {
@@ -60,6 +68,7 @@ export class RequestCounts {
       }
     }
     entry.value++;
+    this.last = { model, provider, outcome, entry };
   }
 
   observe = (result: ObservableResult<Attributes>): void => {
@@ -100,6 +109,9 @@ function countRequests(meter: Meter): RequestCounts {
   return counts;
 }
 
+/** What the attribute sets read of a provider. */
+type CallProvider = { id: string; system: string; address?: { host: string; port: number } };
+
 /** The attribute sets of one call's metrics: the operation's, and the token usage's by type. */
 export interface CallAttributes {
   readonly base: Attributes;
@@ -114,16 +126,39 @@ export interface CallAttributes {
  */
 export class CallAttributeSets {
   private readonly sets = new Map<string, CallAttributes>();
+  /** The last set handed out and what it was asked for: calls mostly repeat it (no key string then). */
+  private last:
+    | {
+        model: string;
+        provider: CallProvider | undefined;
+        responseModel: string | undefined;
+        errorType: string | undefined;
+        sets: CallAttributes;
+      }
+    | undefined;
 
   get(
     model: string,
-    provider: { id: string; system: string; address?: { host: string; port: number } } | undefined,
+    provider: CallProvider | undefined,
     responseModel: string | undefined,
     errorType: string | undefined,
   ): CallAttributes {
+    const last = this.last;
+    if (
+      last !== undefined &&
+      last.model === model &&
+      last.provider === provider &&
+      last.responseModel === responseModel &&
+      last.errorType === errorType
+    ) {
+      return last.sets;
+    }
     const key = `${model}\u0000${provider?.id ?? ''}\u0000${responseModel ?? ''}\u0000${errorType ?? ''}`;
     const known = this.sets.get(key);
-    if (known) return known;
+    if (known) {
+      this.last = { model, provider, responseModel, errorType, sets: known };
+      return known;
+    }
     const base: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_CHAT,
       [ATTR_GEN_AI_REQUEST_MODEL]: model,
@@ -142,7 +177,10 @@ export class CallAttributeSets {
       input: Object.freeze({ ...base, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' }),
       output: Object.freeze({ ...base, [ATTR_GEN_AI_TOKEN_TYPE]: 'output' }),
     };
-    if (this.sets.size < MAX_SERIES) this.sets.set(key, sets);
+    if (this.sets.size < MAX_SERIES) {
+      this.sets.set(key, sets);
+      this.last = { model, provider, responseModel, errorType, sets };
+    }
     return sets;
   }
 }

@@ -24,35 +24,38 @@ function optType(req: Obj, key: string, type: 'string' | 'boolean'): void {
   if (v !== undefined && v !== null && typeof v !== type) fail(key, `must be a ${type}`);
 }
 
-function validateContent(content: unknown, field: string, role: string): void {
+/** `messages[i].content`; built only on the failure path (no string per message per call). */
+function validateContent(content: unknown, i: number, role: string): void {
   if (content === null || content === undefined) {
-    if (role === 'user' || role === 'system' || role === 'developer' || role === 'tool') fail(field, 'is required');
+    if (role === 'user' || role === 'system' || role === 'developer' || role === 'tool')
+      fail(`messages[${i}].content`, 'is required');
     return;
   }
   if (typeof content === 'string') return;
-  if (!Array.isArray(content)) fail(field, 'must be a string or an array of content parts');
-  for (let i = 0; i < content.length; i++) {
-    const part: unknown = content[i];
-    const f = `${field}[${i}]`;
-    if (!isObj(part)) fail(f, 'must be an object');
-    if (part.type === 'text') {
-      if (typeof part.text !== 'string') fail(`${f}.text`, 'must be a string');
-    } else if (part.type === 'image_url') {
-      if (!isObj(part.image_url) || typeof part.image_url.url !== 'string')
-        fail(`${f}.image_url.url`, 'must be a string');
+  if (!Array.isArray(content)) fail(`messages[${i}].content`, 'must be a string or an array of content parts');
+  const part = (j: number, rest = '') => `messages[${i}].content[${j}]${rest}`;
+  for (let j = 0; j < content.length; j++) {
+    const p: unknown = content[j];
+    if (!isObj(p)) fail(part(j), 'must be an object');
+    if (p.type === 'text') {
+      if (typeof p.text !== 'string') fail(part(j, '.text'), 'must be a string');
+    } else if (p.type === 'image_url') {
+      if (!isObj(p.image_url) || typeof p.image_url.url !== 'string')
+        fail(part(j, '.image_url.url'), 'must be a string');
     } else {
-      fail(`${f}.type`, 'must be "text" or "image_url"');
+      fail(part(j, '.type'), 'must be "text" or "image_url"');
     }
   }
 }
 
 function validateMessage(m: unknown, i: number): void {
-  const f = `messages[${i}]`;
-  if (!isObj(m)) fail(f, 'must be an object');
-  if (typeof m.role !== 'string') fail(`${f}.role`, 'is required and must be a string');
-  if (!ROLE_SET.has(m.role)) fail(`${f}.role`, `unknown role "${m.role}" (expected one of ${ROLES.join(', ')})`);
-  if (m.name !== undefined && typeof m.name !== 'string') fail(`${f}.name`, 'must be a string');
+  if (!isObj(m)) fail(`messages[${i}]`, 'must be an object');
+  if (typeof m.role !== 'string') fail(`messages[${i}].role`, 'is required and must be a string');
+  if (!ROLE_SET.has(m.role))
+    fail(`messages[${i}].role`, `unknown role "${m.role}" (expected one of ${ROLES.join(', ')})`);
+  if (m.name !== undefined && typeof m.name !== 'string') fail(`messages[${i}].name`, 'must be a string');
   if (m.tool_calls !== undefined) {
+    const f = `messages[${i}]`;
     if (m.role !== 'assistant') fail(`${f}.tool_calls`, 'is only allowed on assistant messages');
     if (!Array.isArray(m.tool_calls)) fail(`${f}.tool_calls`, 'must be an array');
     m.tool_calls.forEach((t: unknown, j: number) => {
@@ -63,12 +66,12 @@ function validateMessage(m: unknown, i: number): void {
       if (typeof t.function.name !== 'string') fail(`${tf}.function.name`, 'must be a string');
       if (typeof t.function.arguments !== 'string') fail(`${tf}.function.arguments`, 'must be a string');
     });
-    validateContent(m.content, `${f}.content`, 'assistant-with-tools');
+    validateContent(m.content, i, 'assistant-with-tools');
     return;
   }
   if (m.role === 'tool' && typeof m.tool_call_id !== 'string')
-    fail(`${f}.tool_call_id`, 'is required for tool messages');
-  validateContent(m.content, `${f}.content`, m.role);
+    fail(`messages[${i}].tool_call_id`, 'is required for tool messages');
+  validateContent(m.content, i, m.role);
 }
 
 /**

@@ -16,7 +16,7 @@ import type { Dispatcher } from 'undici';
 import { type ErrorScope, hasError, inBandError, malformed, transportError } from './errors.js';
 import { type ModelFilter, modelMatcher } from './models.js';
 import { SseParser, SseSyntaxError } from './sse.js';
-import { createEndpoint, type Endpoint, isJson, post, type Response, readText } from './transport.js';
+import { createEndpoint, type Endpoint, isJson, post, postForText, type Response, readText } from './transport.js';
 
 export interface OpenAIOptions {
   /** Provider id within the gateway. Default `'openai'`. */
@@ -80,14 +80,23 @@ class OpenAIProvider implements Provider {
     return this.match(model);
   }
 
-  async send(ctx: AttemptContext): Promise<Reply> {
-    const endpoint = this.endpoint;
+  send(ctx: AttemptContext): Promise<Reply> {
     // A signal that can never fire is not worth a listener per request.
     const signal = ctx.cancellable ? ctx.signal : undefined;
-    const res = await post(ctx.dispatcher, signal, endpoint, this.chatPath, chatBody(ctx.targetRequest, ctx.streaming));
-    if (!ctx.streaming) {
-      return responseReply(parseCompletion(endpoint, await readText(endpoint, res, signal), res.statusCode));
+    let body: string;
+    try {
+      body = chatBody(ctx.targetRequest, ctx.streaming);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    if (ctx.streaming) return this.sendStreaming(ctx.dispatcher, signal, body);
+    // The whole answer: request, body and parse in one async frame.
+    return postForText(ctx.dispatcher, signal, this.endpoint, this.chatPath, body, completionReply);
+  }
+
+  private async sendStreaming(dispatcher: Dispatcher, signal: AbortSignal | undefined, body: string): Promise<Reply> {
+    const endpoint = this.endpoint;
+    const res = await post(dispatcher, signal, endpoint, this.chatPath, body);
     if (isJson(res.headers['content-type'])) {
       // A server that ignored `stream: true` answered whole: replay it as a stream rather than fail.
       return responseAsStream(parseCompletion(endpoint, await readText(endpoint, res, signal), res.statusCode));
@@ -139,6 +148,10 @@ function parseJson(scope: ErrorScope, text: string, status: number): object {
   if (body === null || typeof body !== 'object')
     throw malformed(scope, 'response body is not a JSON object', text, status);
   return body;
+}
+
+function completionReply(scope: ErrorScope, text: string, status: number): Reply {
+  return responseReply(parseCompletion(scope, text, status));
 }
 
 export function parseCompletion(scope: ErrorScope, text: string, status: number): ChatCompletion {

@@ -126,8 +126,49 @@ export async function post(
     throw transportError(endpoint, err, signal, 'request');
   }
   const res = decoded(raw);
-  const status = res.statusCode;
-  if (status >= 200 && status < 300) return res;
+  if (res.statusCode < 200 || res.statusCode >= 300) await failed(endpoint, res, signal);
+  return res;
+}
+
+/**
+ * `post`, then the whole body as text, handed to `parse` with the status: the whole-answer path in one
+ * async frame (two awaits) instead of three. Errors are the same typed errors as `post` and `readText`.
+ */
+export async function postForText<T>(
+  dispatcher: Dispatcher,
+  signal: AbortSignal | undefined,
+  endpoint: Endpoint,
+  path: string,
+  body: string,
+  parse: (scope: ErrorScope, text: string, status: number) => T,
+): Promise<T> {
+  let raw: Dispatcher.ResponseData;
+  try {
+    raw = await dispatcher.request({
+      origin: endpoint.origin,
+      path,
+      method: 'POST',
+      headers: endpoint.headers,
+      body,
+      signal,
+    });
+  } catch (err) {
+    throw transportError(endpoint, err, signal, 'request');
+  }
+  const res = decoded(raw);
+  if (res.statusCode < 200 || res.statusCode >= 300) await failed(endpoint, res, signal);
+  let text: string;
+  try {
+    const stream = res.body as Readable & { text?: () => Promise<string> };
+    text = typeof stream.text === 'function' ? await stream.text() : await readAll(stream);
+  } catch (err) {
+    throw transportError(endpoint, err, signal, 'body');
+  }
+  return parse(endpoint, text, res.statusCode);
+}
+
+/** A non-2xx answer: reads its body (capped) and throws the matching typed error. */
+async function failed(endpoint: Endpoint, res: Response, signal: AbortSignal | undefined): Promise<never> {
   let text = '';
   try {
     text = await readCapped(res.body, ERROR_BODY_LIMIT);
@@ -135,7 +176,7 @@ export async function post(
     // The status is what matters; a body lost on the way only costs the message. An abort still wins.
     if (signal?.aborted) throw transportError(endpoint, err, signal, 'body');
   }
-  throw httpError(endpoint, status, res.headers, text);
+  throw httpError(endpoint, res.statusCode, res.headers, text);
 }
 
 /** The whole body as text; transport failures become typed errors. */

@@ -77,9 +77,11 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<Recor
         reject(err);
       }
     };
+    // `on`, not `once`: each `once` wraps its listener in a new closure; 'end' comes once anyway, and the
+    // request object (with its listeners) is dropped after the answer.
     req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', reject);
+    req.on('end', onEnd);
+    req.on('error', reject);
   });
 }
 

@@ -33,7 +33,7 @@ export class RequestStats {
     }
     this.totalCount++;
     this.todayCount++;
-    const cls = `${Math.floor(status / 100)}xx`;
+    const cls = STATUS_CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`;
     this.todayByStatus[cls] = (this.todayByStatus[cls] ?? 0) + 1;
   }
 
@@ -80,6 +80,9 @@ export class RequestStats {
       .addCallback((result) => result.observe(this.shed));
   }
 }
+
+/** `1xx`..`5xx` by `status / 100`, so that counting builds no string per request. */
+const STATUS_CLASSES: readonly string[] = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 function nextMidnight(): number {
   const d = new Date();

@@ -1,12 +1,13 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type {
-  CallMetadata,
-  CallOptions,
-  ChatCompletionRequest,
-  EmbeddingRequest,
-  Gateway,
-  Plugin,
+import {
+  AbortError,
+  type CallMetadata,
+  type CallOptions,
+  type ChatCompletionRequest,
+  type EmbeddingRequest,
+  type Gateway,
+  type Plugin,
 } from '@flowgate/core';
 import { type MeterProvider, metrics } from '@opentelemetry/api';
 import { performanceSummary } from './admin.js';
@@ -182,15 +183,19 @@ export function createServer(options: ServerOptions): FlowgateServer {
       return undefined;
     }
     stats.inFlight++;
+    // The gateway adopts this controller as the call's own (no second controller chained to it), so it
+    // is aborted with the error the call then fails with: what the gateway makes of a plain abort.
     const controller = new AbortController();
     // 'close' comes once per response: after it ended, or when the client went away first.
     res.on('close', () => {
       stats.inFlight--;
-      if (!res.writableEnded) controller.abort();
+      if (!res.writableEnded) controller.abort(clientGone());
       stats.record(route, res.headersSent ? res.statusCode : 499, true);
       if (stats.inFlight === 0 && onIdle) onIdle();
     });
-    return metadata === undefined ? { signal: controller.signal } : { signal: controller.signal, metadata };
+    return metadata === undefined
+      ? { signal: controller.signal, controller }
+      : { signal: controller.signal, controller, metadata };
   };
 
   const withUser = (callOptions: CallOptions, body: Record<string, unknown>): void => {
@@ -212,8 +217,14 @@ export function createServer(options: ServerOptions): FlowgateServer {
   const chat = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const callOptions = admit(req, res, ROUTE_CHAT);
     if (!callOptions) return;
-    const body = await readBody(req, res);
-    if (!body) return;
+    // readBody inlined: one async frame less per call on the hot route.
+    let body: Record<string, unknown>;
+    try {
+      body = await readJsonBody(req, limits.maxBodyBytes);
+    } catch (err) {
+      if (!res.writableEnded && !res.destroyed) sendError(res, err, closeHeader());
+      return;
+    }
     withUser(callOptions, body);
     if (body.stream === true) return streamChat(res, body, callOptions);
     try {
@@ -469,6 +480,11 @@ export function createServer(options: ServerOptions): FlowgateServer {
       return closing;
     },
   };
+}
+
+/** The reason a call is aborted with when its client went away (as the gateway wraps a plain `abort()`). */
+function clientGone(): AbortError {
+  return new AbortError('the call was aborted', new DOMException('This operation was aborted', 'AbortError'));
 }
 
 function decodeURIComponentSafe(s: string): string {
