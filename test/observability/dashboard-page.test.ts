@@ -21,10 +21,10 @@ if (!haveChromium && !requireChromium) {
   );
 }
 
-// CI sets FLOWGATE_REQUIRE_CHROMIUM=1, so that a missing browser fails instead of skipping.
-it.runIf(!haveChromium && requireChromium)('needs Chromium (FLOWGATE_REQUIRE_CHROMIUM=1)', () => {
-  expect.fail(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set FLOWGATE_CHROMIUM`);
-});
+// CI sets FLOWGATE_REQUIRE_CHROMIUM=1, so that a missing browser fails the file instead of skipping.
+if (!haveChromium && requireChromium) {
+  throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set FLOWGATE_CHROMIUM`);
+}
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const SCREENSHOT = `${ARTIFACTS}dashboard.png`;
