@@ -130,10 +130,7 @@ export async function post(
   return res;
 }
 
-/**
- * `post`, then the whole body as text, handed to `parse` with the status: the whole-answer path in one
- * async frame (two awaits) instead of three. Errors are the same typed errors as `post` and `readText`.
- */
+/** `post`, then the whole body as text, handed to `parse` with the status (the whole-answer path). */
 export async function postForText<T>(
   dispatcher: Dispatcher,
   signal: AbortSignal | undefined,
@@ -142,29 +139,8 @@ export async function postForText<T>(
   body: string,
   parse: (scope: ErrorScope, text: string, status: number) => T,
 ): Promise<T> {
-  let raw: Dispatcher.ResponseData;
-  try {
-    raw = await dispatcher.request({
-      origin: endpoint.origin,
-      path,
-      method: 'POST',
-      headers: endpoint.headers,
-      body,
-      signal,
-    });
-  } catch (err) {
-    throw transportError(endpoint, err, signal, 'request');
-  }
-  const res = decoded(raw);
-  if (res.statusCode < 200 || res.statusCode >= 300) await failed(endpoint, res, signal);
-  let text: string;
-  try {
-    const stream = res.body as Readable & { text?: () => Promise<string> };
-    text = typeof stream.text === 'function' ? await stream.text() : await readAll(stream);
-  } catch (err) {
-    throw transportError(endpoint, err, signal, 'body');
-  }
-  return parse(endpoint, text, res.statusCode);
+  const res = await post(dispatcher, signal, endpoint, path, body);
+  return parse(endpoint, await readText(endpoint, res, signal), res.statusCode);
 }
 
 /** A non-2xx answer: reads its body (capped) and throws the matching typed error. */
