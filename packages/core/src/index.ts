@@ -6,6 +6,7 @@ export { ChunkAssembler, responseAsStream, responseReply, responseToChunks, stre
 export * as semconv from './semconv.js';
 export { createStateKey } from './state.js';
 export type { GatewayStats, SeriesStats } from './stats.js';
+export { TupleMap } from './tuple-map.js';
 export type * from './types.js';
 export { validateRequest } from './validate.js';
 export * from './wire.js';

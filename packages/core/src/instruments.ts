@@ -18,6 +18,7 @@ import {
   TIME_TO_FIRST_CHUNK_BUCKETS_S,
   TOKEN_USAGE_BUCKETS,
 } from './semconv.js';
+import { TupleMap } from './tuple-map.js';
 
 /** The core's instruments, created once per gateway. */
 export interface CoreInstruments {
@@ -36,24 +37,14 @@ const MAX_SERIES = 1000;
  * a Map increment per call instead of an SDK record (which hashes its attributes every time).
  */
 export class RequestCounts {
-  private readonly series = new Map<string, { attributes: Attributes; value: number }>();
-
-  /** The last series counted, with what it was found by: calls mostly repeat it (no key string then). */
-  private last: { model: string; provider: string; outcome: string; entry: { value: number } } | undefined;
+  private readonly series = new TupleMap<{ attributes: Attributes; value: number }>();
 
   add(model: string, provider: string, outcome: string): void {
-    const last = this.last;
-    if (last !== undefined && last.model === model && last.provider === provider && last.outcome === outcome) {
-      last.entry.value++;
-      return;
-    }
-    let key = `${model}\u0000${provider}\u0000${outcome}`;
-    let entry = this.series.get(key);
+    let entry = this.series.get(model, provider, outcome);
     if (!entry) {
       if (this.series.size >= MAX_SERIES) {
         model = '_OTHER';
-        key = `${model}\u0000${provider}\u0000${outcome}`;
-        entry = this.series.get(key);
+        entry = this.series.get(model, provider, outcome);
       }
       if (!entry) {
         entry = {
@@ -64,11 +55,10 @@ export class RequestCounts {
           },
           value: 0,
         };
-        this.series.set(key, entry);
+        this.series.set(entry, model, provider, outcome);
       }
     }
     entry.value++;
-    this.last = { model, provider, outcome, entry };
   }
 
   observe = (result: ObservableResult<Attributes>): void => {
@@ -125,17 +115,8 @@ export interface CallAttributes {
  * SDK's meter at least gets no new objects per call. Past MAX_SERIES sets, sets are built per call.
  */
 export class CallAttributeSets {
-  private readonly sets = new Map<string, CallAttributes>();
-  /** The last set handed out and what it was asked for: calls mostly repeat it (no key string then). */
-  private last:
-    | {
-        model: string;
-        provider: CallProvider | undefined;
-        responseModel: string | undefined;
-        errorType: string | undefined;
-        sets: CallAttributes;
-      }
-    | undefined;
+  /** By model, provider, response model, error type. */
+  private readonly sets = new TupleMap<CallAttributes>();
 
   get(
     model: string,
@@ -143,22 +124,8 @@ export class CallAttributeSets {
     responseModel: string | undefined,
     errorType: string | undefined,
   ): CallAttributes {
-    const last = this.last;
-    if (
-      last !== undefined &&
-      last.model === model &&
-      last.provider === provider &&
-      last.responseModel === responseModel &&
-      last.errorType === errorType
-    ) {
-      return last.sets;
-    }
-    const key = `${model}\u0000${provider?.id ?? ''}\u0000${responseModel ?? ''}\u0000${errorType ?? ''}`;
-    const known = this.sets.get(key);
-    if (known) {
-      this.last = { model, provider, responseModel, errorType, sets: known };
-      return known;
-    }
+    const known = this.sets.get(model, provider, responseModel, errorType);
+    if (known) return known;
     const base: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_CHAT,
       [ATTR_GEN_AI_REQUEST_MODEL]: model,
@@ -177,10 +144,7 @@ export class CallAttributeSets {
       input: Object.freeze({ ...base, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' }),
       output: Object.freeze({ ...base, [ATTR_GEN_AI_TOKEN_TYPE]: 'output' }),
     };
-    if (this.sets.size < MAX_SERIES) {
-      this.sets.set(key, sets);
-      this.last = { model, provider, responseModel, errorType, sets };
-    }
+    if (this.sets.size < MAX_SERIES) this.sets.set(sets, model, provider, responseModel, errorType);
     return sets;
   }
 }

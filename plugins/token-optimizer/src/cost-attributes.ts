@@ -1,4 +1,4 @@
-import { semconv } from '@flowgate/core';
+import { semconv, TupleMap } from '@flowgate/core';
 import type { Attributes } from '@opentelemetry/api';
 
 const ATTR_TENANT = semconv.ATTR_FLOWGATE_TENANT;
@@ -11,30 +11,18 @@ const MAX_SETS = 1000;
  * by identity, where a fresh object per call costs it a key built from every attribute.
  */
 export class CostAttributeSets {
-  private readonly byModel = new Map<string, Map<string | undefined, Map<string | undefined, Attributes>>>();
-  private size = 0;
+  private readonly sets = new TupleMap<Attributes>();
 
   constructor(private readonly maxSets = MAX_SETS) {}
 
   get(model: string, system: string | undefined, tenant: string | undefined): Attributes {
-    let bySystem = this.byModel.get(model);
-    let byTenant = bySystem?.get(system);
-    const known = byTenant?.get(tenant);
+    const known = this.sets.get(model, system, tenant);
     if (known !== undefined) return known;
     const attrs: Attributes = { [semconv.ATTR_GEN_AI_RESPONSE_MODEL]: model };
     if (system !== undefined) attrs[semconv.ATTR_GEN_AI_PROVIDER_NAME] = system;
     if (tenant !== undefined) attrs[ATTR_TENANT] = tenant;
-    if (this.size >= this.maxSets) return attrs;
-    if (bySystem === undefined) {
-      bySystem = new Map();
-      this.byModel.set(model, bySystem);
-    }
-    if (byTenant === undefined) {
-      byTenant = new Map();
-      bySystem.set(system, byTenant);
-    }
-    byTenant.set(tenant, Object.freeze(attrs));
-    this.size++;
+    if (this.sets.size >= this.maxSets) return attrs;
+    this.sets.set(Object.freeze(attrs), model, system, tenant);
     return attrs;
   }
 }

@@ -1,3 +1,4 @@
+import { TupleMap } from '@flowgate/core';
 import type { CostInfo } from './cost.js';
 
 /** One line of the usage report: a tenant's use of a model from one app. */
@@ -47,19 +48,18 @@ const OTHER = '_OTHER';
 
 /** Usage per (tenant, app, model), in process. Past `maxRows` distinct keys, new ones fold into `_OTHER`. */
 export class UsageLedger {
-  /** Rows by tenant, then app, then model: found without building a key string per call. */
-  private rows = new Map<string, Map<string, Map<string, Acc>>>();
-  private size = 0;
+  /** Rows by (tenant, app, model): found without building a key string per call. */
+  private rows = new TupleMap<Acc>();
   private since = Date.now();
 
   constructor(private readonly maxRows = 10_000) {}
 
   record(tenant: string, app: string, cost: CostInfo, latencyMs: number): void {
-    let acc = this.rows.get(tenant)?.get(app)?.get(cost.model);
-    if (!acc && this.size >= this.maxRows) {
+    let acc = this.rows.get(tenant, app, cost.model);
+    if (!acc && this.rows.size >= this.maxRows) {
       tenant = OTHER;
       app = OTHER;
-      acc = this.rows.get(OTHER)?.get(OTHER)?.get(cost.model);
+      acc = this.rows.get(OTHER, OTHER, cost.model);
     }
     if (!acc) {
       acc = {
@@ -74,7 +74,7 @@ export class UsageLedger {
         priced: 0,
         latencyMs: 0,
       };
-      this.add(acc);
+      this.rows.set(acc, tenant, app, cost.model);
     }
     acc.requests++;
     acc.inputTokens += cost.inputTokens;
@@ -87,27 +87,8 @@ export class UsageLedger {
     }
   }
 
-  private add(acc: Acc): void {
-    let byApp = this.rows.get(acc.tenant);
-    if (!byApp) {
-      byApp = new Map();
-      this.rows.set(acc.tenant, byApp);
-    }
-    let byModel = byApp.get(acc.app);
-    if (!byModel) {
-      byModel = new Map();
-      byApp.set(acc.app, byModel);
-    }
-    byModel.set(acc.model, acc);
-    this.size++;
-  }
-
-  private *accs(): Generator<Acc> {
-    for (const byApp of this.rows.values()) for (const byModel of byApp.values()) yield* byModel.values();
-  }
-
   report(): UsageReport {
-    const rows = [...this.accs()].map((a) => ({ tenant: a.tenant, app: a.app, model: a.model, ...finish(a) }));
+    const rows = [...this.rows.values()].map((a) => ({ tenant: a.tenant, app: a.app, model: a.model, ...finish(a) }));
     rows.sort((x, y) => y.costUsd - x.costUsd || y.requests - x.requests);
     const sum: Acc = {
       tenant: '',
@@ -121,7 +102,7 @@ export class UsageLedger {
       priced: 0,
       latencyMs: 0,
     };
-    for (const a of this.accs()) {
+    for (const a of this.rows.values()) {
       sum.requests += a.requests;
       sum.inputTokens += a.inputTokens;
       sum.cachedTokens += a.cachedTokens;
@@ -134,8 +115,7 @@ export class UsageLedger {
   }
 
   reset(): void {
-    this.rows = new Map();
-    this.size = 0;
+    this.rows = new TupleMap();
     this.since = Date.now();
   }
 }

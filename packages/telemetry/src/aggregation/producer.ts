@@ -58,7 +58,7 @@ function toMetricData(instrument: AggregatedInstrument, endTime: HrTime): Metric
         dataPoints: entries.map(({ attributes, series }) =>
           point(
             attributes,
-            Math.min(...series.map((s) => s.start)),
+            startOf(series),
             series.reduce((n, s) => n + s.value, 0),
           ),
         ),
@@ -71,9 +71,7 @@ function toMetricData(instrument: AggregatedInstrument, endTime: HrTime): Metric
         descriptor,
         aggregationTemporality: AggregationTemporality.CUMULATIVE,
         dataPointType: DataPointType.GAUGE,
-        dataPoints: entries.map(({ attributes, series }) =>
-          point(attributes, Math.min(...series.map((s) => s.start)), series.at(-1)!.value),
-        ),
+        dataPoints: entries.map(({ attributes, series }) => point(attributes, startOf(series), series.at(-1)!.value)),
       };
     }
     case 'histogram': {
@@ -85,13 +83,16 @@ function toMetricData(instrument: AggregatedInstrument, endTime: HrTime): Metric
         dataPointType: DataPointType.HISTOGRAM,
         dataPoints: entries
           .map(({ attributes, series }) =>
-            point(attributes, Math.min(...series.map((s) => s.start)), histogramOf(instrument.boundaries, series)),
+            point(attributes, startOf(series), histogramOf(instrument.boundaries, series)),
           )
           .filter((p) => p.value.count > 0),
       };
     }
   }
 }
+
+/** A merged series started when its earliest part did. */
+const startOf = (series: { start: number }[]): number => Math.min(...series.map((s) => s.start));
 
 function histogramOf(boundaries: number[], series: HistogramSeries[]): Histogram {
   const counts = new Array<number>(boundaries.length + 1).fill(0);
