@@ -4,9 +4,10 @@
  * In one run, against one mock provider (in a child process), it measures
  *   raw      undici `request()` + JSON parse of the answer (the floor),
  *   gateway  `gateway.complete()` with no plugins, no OpenTelemetry SDK registered,
- *   gw+sdk   the same with the SDK: every call sampled, batch span processor to a no-op exporter,
- *            metrics collected by a periodic reader to a no-op exporter, recorded through the SDK's
- *            own instruments,
+ *   gw+sdk   the same with the SDK: every call sampled, batch span processor (the SDK's defaults, as
+ *            startTelemetry sets it up) to a no-op exporter that counts the spans it gets (the run
+ *            prints whether any was dropped), metrics collected by a periodic reader to a no-op
+ *            exporter, recorded through the SDK's own instruments,
  *   gw+sdk, pre-aggregated   the same SDK set up as @flowgate/telemetry sets it up: counters and
  *            histograms aggregated in process (AggregatingMeterProvider) and handed to the same
  *            reader at collection time (AggregatedMetricProducer).
@@ -24,7 +25,13 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { Agent, setGlobalDispatcher } from 'undici';
-import { BENCH_REQUEST, interleavedLatency, noopMetricExporter, noopSpanExporter, runConcurrent } from './lib/load.js';
+import {
+  BENCH_REQUEST,
+  countingSpanExporter,
+  interleavedLatency,
+  noopMetricExporter,
+  runConcurrent,
+} from './lib/load.js';
 import { startMockProcess } from './lib/mock-process.js';
 import { progress } from './lib/progress.js';
 import { fmt, median, summarize, table } from './lib/stats.js';
@@ -69,16 +76,12 @@ export async function main(): Promise<void> {
   });
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // The batch span processor as startTelemetry sets it up: the SDK's defaults (batches of 512, a queue
+  // of 2048). The exporter counts the spans it is handed, so a dropped span would show (see below).
+  const spanExporter = countingSpanExporter();
   const tracerProvider = new TracerProvider({
     sampler: new AlwaysOnSampler(),
-    spanProcessors: [
-      new BatchSpanProcessor({
-        exporter: noopSpanExporter,
-        maxQueueSize: 65_536,
-        maxExportBatchSize: 4096,
-        scheduledDelayMillis: 200,
-      }),
-    ],
+    spanProcessors: [new BatchSpanProcessor({ exporter: spanExporter })],
   });
   const meterProvider = new MeterProvider({
     readers: [new PeriodicExportingMetricReader({ exporter: noopMetricExporter, exportIntervalMillis: 1000 })],
@@ -105,11 +108,17 @@ export async function main(): Promise<void> {
     meterProvider: aggregating,
   });
 
+  // Calls through the SDK, each of which must have exported two spans (the call and its attempt).
+  let tracedCalls = 0;
+  const traced = <T>(p: Promise<T>): Promise<T> => {
+    tracedCalls++;
+    return p;
+  };
   const modes: [string, () => Promise<unknown>][] = [
     ['raw undici', raw],
     ['gateway', () => plain.complete(request)],
-    ['gateway + OTel SDK', () => withSdk.complete(request)],
-    ['gateway + SDK, pre-aggregated', () => withAggregated.complete(request)],
+    ['gateway + OTel SDK', () => traced(withSdk.complete(request))],
+    ['gateway + SDK, pre-aggregated', () => traced(withAggregated.complete(request))],
   ];
 
   // Warm-up: JIT, connections, the mock's own JIT. Throughput keeps climbing for a few seconds.
@@ -132,6 +141,9 @@ export async function main(): Promise<void> {
   }
   p2.done();
 
+  await tracerProvider.forceFlush();
+  const spansMissing = 2 * tracedCalls - spanExporter.exported;
+
   const base = summarize(lat[0]!);
   const baseRps = median(rps[0]!);
   const rows = modes.map(([name], m) => {
@@ -150,7 +162,12 @@ export async function main(): Promise<void> {
   console.log(
     `\nbench/overhead: ${LATENCY_CALLS} sequential calls per mode, ${ROUNDS} x ${ROUND_MS} ms at concurrency ${CONCURRENCY}`,
   );
-  console.log(`node ${process.version}, mock provider in a child process, one undici Agent shared by all modes\n`);
+  console.log(`node ${process.version}, mock provider in a child process, one undici Agent shared by all modes`);
+  console.log(
+    `spans: ${spanExporter.exported} exported for ${tracedCalls} calls through the SDK (${
+      spansMissing === 0 ? 'none dropped' : `${spansMissing} dropped`
+    }; batch span processor with the SDK's defaults, as startTelemetry sets it up)\n`,
+  );
   console.log(table(['mode', 'p50 us', 'p99 us', 'added p50 us', 'added p99 us', 'req/s @64', 'vs raw'], rows));
   const [, gwRow, sdkRow, aggRow] = modes.map((_, m) => ({ s: summarize(lat[m]!), r: median(rps[m]!) }));
   console.log(

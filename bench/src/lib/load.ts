@@ -19,6 +19,21 @@ export const noopSpanExporter: SpanExporter = {
   export: (_spans, done) => done({ code: 0 }),
   shutdown: async () => {},
 };
+
+/** A no-op span exporter that counts what it was handed: proof that a benchmark's spans were all exported. */
+export function countingSpanExporter(): SpanExporter & { readonly exported: number } {
+  let exported = 0;
+  return {
+    get exported() {
+      return exported;
+    },
+    export: (spans, done) => {
+      exported += spans.length;
+      done({ code: 0 });
+    },
+    shutdown: async () => {},
+  };
+}
 export const noopMetricExporter: PushMetricExporter = {
   export: (_metrics, done) => done({ code: 0 }),
   forceFlush: async () => {},
