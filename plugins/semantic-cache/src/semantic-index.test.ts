@@ -60,6 +60,31 @@ describe('TTL and size bound', () => {
     expect(index.removed.evicted).toBe(1);
   });
 
+  it('keeps exact recency order through touches, removals, sweeps and replacements', () => {
+    const index = new SemanticIndex(D, exactIndex(), 5);
+    const gen = vectors(6, D);
+    const order = () => [...index.snapshot()].map(([e]) => e.key);
+    const id = (key: string) => index.entryByKey(key)!.id;
+    for (const k of ['a', 'b', 'c', 'd', 'e']) index.add('p', k, k, gen.random(), 0, k === 'c' ? 10 : HOUR);
+    // One entry touched many times stays one entry, at the recent end.
+    for (let i = 0; i < 1000; i++) index.touch(id('b'));
+    index.touch(id('a'));
+    expect(order()).toEqual(['c', 'd', 'e', 'b', 'a']);
+    index.touch(id('a')); // already the most recent: nothing moves
+    index.remove(id('d'), 'dead'); // from the middle
+    expect(index.sweep(10)).toBe(1); // c, the oldest, expired
+    expect(order()).toEqual(['e', 'b', 'a']);
+    index.add('p', 'e', 'e again', gen.random(), 0, HOUR); // a replaced key becomes the most recent
+    for (const k of ['f', 'g', 'h']) index.add('p', k, k, gen.random(), 0, HOUR);
+    // Full at 5: adding h evicted the least recently used, b.
+    expect(order()).toEqual(['a', 'e', 'f', 'g', 'h']);
+    expect(index.removed).toMatchObject({ evicted: 1, expired: 1, dead: 1, replaced: 1 });
+    index.clear();
+    expect(order()).toEqual([]);
+    index.add('p', 'z', 'z', gen.random(), 0, HOUR);
+    expect(order()).toEqual(['z']);
+  });
+
   it('keeps one entry per store key: indexing a key again replaces it', () => {
     const index = new SemanticIndex(D, exactIndex(), 10);
     const gen = vectors(5, D);
