@@ -12,7 +12,8 @@
  *            histograms aggregated in process (AggregatingMeterProvider) and handed to the same
  *            reader at collection time (AggregatedMetricProducer).
  * Sequential latency is sampled in interleaved blocks so that drift hits every mode alike; throughput
- * is measured at concurrency 64 in interleaved rounds.
+ * is measured at concurrency 64 in interleaved rounds, with this process's CPU time per call beside it (the
+ * mock runs in its own process): on a shared machine whose speed drifts, that ratio is the steadier one.
  * Targets (issue 2): gateway >= 90% of raw throughput; with the SDK (as flowgate's telemetry sets it
  * up) >= 75%, <= 20 us added at the median.
  */
@@ -133,10 +134,20 @@ export async function main(): Promise<void> {
   );
 
   // 2. Throughput at concurrency 64, interleaved rounds.
+  // Besides throughput, this process's CPU time per call (the mock runs in its own process): on a shared
+  // machine whose speed drifts, the ratio of CPU per call is steadier than the ratio of throughputs.
   const rps: number[][] = modes.map(() => []);
+  const cpuPerCall: number[][] = modes.map(() => []);
   const p2 = progress(`throughput (concurrency ${CONCURRENCY})`);
   for (let r = 0; r < ROUNDS; r++) {
-    for (let m = 0; m < modes.length; m++) rps[m]!.push(await runConcurrent(modes[m]![1], CONCURRENCY, ROUND_MS));
+    for (let m = 0; m < modes.length; m++) {
+      const cpu = process.cpuUsage();
+      const wall = performance.now();
+      const perSecond = await runConcurrent(modes[m]![1], CONCURRENCY, ROUND_MS);
+      const used = process.cpuUsage(cpu);
+      rps[m]!.push(perSecond);
+      cpuPerCall[m]!.push((used.user + used.system) / ((perSecond * (performance.now() - wall)) / 1000));
+    }
     p2.update(r + 1, ROUNDS);
   }
   p2.done();
@@ -146,9 +157,11 @@ export async function main(): Promise<void> {
 
   const base = summarize(lat[0]!);
   const baseRps = median(rps[0]!);
+  const baseCpu = median(cpuPerCall[0]!);
   const rows = modes.map(([name], m) => {
     const s = summarize(lat[m]!);
     const r = median(rps[m]!);
+    const cpu = median(cpuPerCall[m]!);
     return [
       name,
       fmt(s.p50),
@@ -157,6 +170,8 @@ export async function main(): Promise<void> {
       m === 0 ? '-' : fmt(s.p99 - base.p99),
       fmt(r, 0),
       `${fmt((r / baseRps) * 100)}%`,
+      fmt(cpu),
+      `${fmt((baseCpu / cpu) * 100)}%`,
     ];
   });
   console.log(
@@ -168,7 +183,22 @@ export async function main(): Promise<void> {
       spansMissing === 0 ? 'none dropped' : `${spansMissing} dropped`
     }; batch span processor with the SDK's defaults, as startTelemetry sets it up)\n`,
   );
-  console.log(table(['mode', 'p50 us', 'p99 us', 'added p50 us', 'added p99 us', 'req/s @64', 'vs raw'], rows));
+  console.log(
+    table(
+      [
+        'mode',
+        'p50 us',
+        'p99 us',
+        'added p50 us',
+        'added p99 us',
+        'req/s @64',
+        'vs raw',
+        'CPU us/call',
+        'raw CPU / this',
+      ],
+      rows,
+    ),
+  );
   const [, gwRow, sdkRow, aggRow] = modes.map((_, m) => ({ s: summarize(lat[m]!), r: median(rps[m]!) }));
   console.log(
     '\ntargets (the SDK rows: pre-aggregated, as @flowgate/telemetry sets it up; SDK instruments in brackets):',
@@ -176,6 +206,11 @@ export async function main(): Promise<void> {
   console.log(`  gateway throughput >= 90% of raw: ${fmt((gwRow!.r / baseRps) * 100)}%`);
   console.log(
     `  gateway + SDK throughput >= 75% of raw: ${fmt((aggRow!.r / baseRps) * 100)}% (${fmt((sdkRow!.r / baseRps) * 100)}%)`,
+  );
+  console.log(
+    `  cross-check, raw's CPU per call over each: gateway ${fmt((baseCpu / median(cpuPerCall[1]!)) * 100)}%, with the SDK ${fmt(
+      (baseCpu / median(cpuPerCall[3]!)) * 100,
+    )}% (${fmt((baseCpu / median(cpuPerCall[2]!)) * 100)}%)`,
   );
   console.log(
     `  gateway + SDK added latency <= 20 us at the median: ${fmt(aggRow!.s.p50 - base.p50)} us (${fmt(sdkRow!.s.p50 - base.p50)} us)`,
