@@ -2,6 +2,7 @@ export { compose } from './compose.js';
 export * from './errors.js';
 export { type ChatStream, createGateway, type Gateway, type GatewayOptions, type GatewayResponse } from './gateway.js';
 export { type Summary, WindowedHistogram } from './histogram.js';
+export { type RecencyLinks, RecencyList } from './recency-list.js';
 export { ChunkAssembler, responseAsStream, responseReply, responseToChunks, streamReply } from './reply.js';
 export * as semconv from './semconv.js';
 export { createStateKey } from './state.js';

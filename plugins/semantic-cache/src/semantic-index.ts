@@ -1,3 +1,4 @@
+import { type RecencyLinks, RecencyList } from '@flowgate/core';
 import type { IndexFactory, VectorIndex } from './types.js';
 
 /** One indexed question: where its answer lives in the exact cache's store, and until when. */
@@ -22,11 +23,9 @@ export interface Candidate {
 /** Why an entry left the index: for the stats. */
 export type Removal = 'evicted' | 'expired' | 'dead' | 'replaced' | 'cleared';
 
-/** An entry in the recency list: `older` toward the least recently used end, `newer` toward the most recent. */
-interface Slot {
+/** An entry in the recency list. */
+interface Slot extends RecencyLinks<Slot> {
   readonly entry: IndexEntry;
-  older: Slot | undefined;
-  newer: Slot | undefined;
 }
 
 /**
@@ -34,18 +33,11 @@ interface Slot {
  * partition it names, so a hit cannot cross tenants, models or system prompts. Bounded by `maxEntries`
  * (least recently used first out); expired entries leave as soon as a search sees them, or at the
  * next sweep.
- *
- * Recency is a doubly linked list beside the `Map`: a hit moves its slot to the recent end and leaves
- * the `Map` alone. Re-inserting the id instead (delete + set) leaves a deleted entry in the id's hash
- * chain each time until the table is rehashed, so touching one popular entry again and again got
- * slower with every hit (9 us, then 50 us per touch after 25,000 touches in a 10,000-entry `Map`).
+ * Recency is a `RecencyList` beside the `Map`: a hit moves its slot and leaves the `Map` alone.
  */
 export class SemanticIndex {
   private readonly entries = new Map<number, Slot>();
-  /** Least recently used. */
-  private oldest: Slot | undefined;
-  /** Most recently used. */
-  private newest: Slot | undefined;
+  private readonly recency = new RecencyList<Slot>();
   private readonly byKey = new Map<string, number>();
   private readonly partitions = new Map<string, VectorIndex>();
   private nextId = 1;
@@ -76,8 +68,10 @@ export class SemanticIndex {
   ): IndexEntry {
     const existing = this.byKey.get(key);
     if (existing !== undefined) this.remove(existing, 'replaced');
-    while (this.entries.size >= this.maxEntries && this.oldest !== undefined) {
-      this.remove(this.oldest.entry.id, 'evicted');
+    while (this.entries.size >= this.maxEntries) {
+      const lru = this.recency.oldest;
+      if (lru === undefined) break;
+      this.remove(lru.entry.id, 'evicted');
     }
     let index = this.partitions.get(partition);
     if (index === undefined) {
@@ -88,7 +82,7 @@ export class SemanticIndex {
     index.add(entry.id, vector);
     const slot: Slot = { entry, older: undefined, newer: undefined };
     this.entries.set(entry.id, slot);
-    this.append(slot);
+    this.recency.append(slot);
     this.byKey.set(key, entry.id);
     return entry;
   }
@@ -117,9 +111,7 @@ export class SemanticIndex {
   /** Marks an entry as just used: it leaves last when the index is full. */
   touch(id: number): void {
     const slot = this.entries.get(id);
-    if (slot === undefined || slot === this.newest) return;
-    this.unlink(slot);
-    this.append(slot);
+    if (slot !== undefined) this.recency.touch(slot);
   }
 
   remove(id: number, why: Removal): boolean {
@@ -127,7 +119,7 @@ export class SemanticIndex {
     if (slot === undefined) return false;
     const entry = slot.entry;
     this.entries.delete(id);
-    this.unlink(slot);
+    this.recency.unlink(slot);
     if (this.byKey.get(entry.key) === id) this.byKey.delete(entry.key);
     const index = this.partitions.get(entry.partition);
     if (index !== undefined) {
@@ -144,7 +136,7 @@ export class SemanticIndex {
   /** Removes every expired entry; returns how many. */
   sweep(now: number): number {
     let n = 0;
-    for (let slot = this.oldest; slot !== undefined; ) {
+    for (let slot = this.recency.oldest; slot !== undefined; ) {
       const next = slot.newer;
       if (slot.entry.expiresAt <= now && this.remove(slot.entry.id, 'expired')) n++;
       slot = next;
@@ -156,15 +148,14 @@ export class SemanticIndex {
     for (const index of this.partitions.values()) index.dispose?.();
     this.removed.cleared += this.entries.size;
     this.entries.clear();
-    this.oldest = undefined;
-    this.newest = undefined;
+    this.recency.clear();
     this.byKey.clear();
     this.partitions.clear();
   }
 
   /** Every entry with its vector, least recently used first (the order a reload restores). */
   *snapshot(): Generator<[IndexEntry, Float32Array]> {
-    for (let slot = this.oldest; slot !== undefined; slot = slot.newer) {
+    for (let slot = this.recency.oldest; slot !== undefined; slot = slot.newer) {
       const { entry } = slot;
       const v = this.partitions.get(entry.partition)?.get(entry.id);
       if (v !== undefined) yield [entry, v];
@@ -174,23 +165,5 @@ export class SemanticIndex {
   entryByKey(key: string): IndexEntry | undefined {
     const id = this.byKey.get(key);
     return id === undefined ? undefined : this.entries.get(id)?.entry;
-  }
-
-  /** Puts a slot at the most recently used end. */
-  private append(slot: Slot): void {
-    slot.older = this.newest;
-    slot.newer = undefined;
-    if (this.newest !== undefined) this.newest.newer = slot;
-    else this.oldest = slot;
-    this.newest = slot;
-  }
-
-  private unlink(slot: Slot): void {
-    if (slot.older !== undefined) slot.older.newer = slot.newer;
-    else this.oldest = slot.newer;
-    if (slot.newer !== undefined) slot.newer.older = slot.older;
-    else this.newest = slot.older;
-    slot.older = undefined;
-    slot.newer = undefined;
   }
 }
