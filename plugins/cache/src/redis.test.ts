@@ -8,6 +8,7 @@ import { type Plugin, type Reply, streamReply } from '@flowgate/core';
 import { type MockProvider, startMockProvider } from '@flowgate/mock-provider';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { telemetry } from '../../../packages/core/src/fakes.test-util.js';
+import { seededRandom } from '../../../test/support/prng.js';
 import { describeWithRedis, REDIS_URL } from '../../../test/support/redis.js';
 import { cache } from './cache.js';
 import { ask, counterBy, Gateways, streamCall } from './cache.test-util.js';
@@ -56,17 +57,6 @@ function stampScope(): Plugin {
   };
 }
 
-/** A small deterministic PRNG (mulberry32), so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describeWithRedis('cache on the real Redis', () => {
   const namespace = `flowgate-test:${randomUUID()}`;
   const shared = () => redisStore({ url: REDIS_URL, namespace });
@@ -99,7 +89,7 @@ describeWithRedis('cache on the real Redis', () => {
   });
 
   it('1,000 randomized requests across tenants and users give zero cross-tenant hits', async () => {
-    const random = prng(20261128);
+    const random = seededRandom(20261128);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const tenants = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'ac', 'acme ', 'ACME', undefined];
     const users = ['u1', 'u2', 'u3', 'admin'];

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../test/support/prng.js';
 import { o200kPieceEnd } from './o200k-pieces.js';
 
 const require = createRequire(import.meta.url);
@@ -27,17 +28,6 @@ function scanned(text: string): { pieces: string[]; regexCuts: number } {
 
 const byRegex = (text: string) => [...text.matchAll(O200K_TOKEN_SPLIT_REGEX)].map((m) => m[0]);
 
-/** Deterministic PRNG (mulberry32), so a failure is reproducible. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Fragments where the regex's alternatives meet: cases, contractions, digits, every ASCII space, slashes. */
 const ASCII_FRAGMENTS = [
   ...'a z word A Z WORD Word wORD 0 7 12345 / // . , - ( ) " => {} <|endoftext|>'.split(' '),
@@ -59,7 +49,7 @@ function randomText(next: () => number, fragments: readonly string[], maxFragmen
 
 describe('o200kPieceEnd: the o200k_base split regex, hand-written for ASCII', () => {
   it('cuts ASCII text exactly where the regex does, without the regex', () => {
-    const next = random(1);
+    const next = seededRandom(1);
     for (let i = 0; i < 20_000; i++) {
       const text = randomText(next, ASCII_FRAGMENTS, 16);
       const { pieces, regexCuts } = scanned(text);
@@ -69,7 +59,7 @@ describe('o200kPieceEnd: the o200k_base split regex, hand-written for ASCII', ()
   });
 
   it('hands non-ASCII decisions to the regex, so mixed text is cut exactly as the regex does', () => {
-    const next = random(2);
+    const next = seededRandom(2);
     const fragments = [...ASCII_FRAGMENTS, ...UNICODE_FRAGMENTS];
     let regexCuts = 0;
     for (let i = 0; i < 20_000; i++) {

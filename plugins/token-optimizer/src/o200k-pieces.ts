@@ -63,20 +63,26 @@ export function o200kPieceEnd(text: string, start: number): number {
   return whitespace(text, start);
 }
 
+/**
+ * The end of the run of ASCII characters of class `mask` from `from` (at most to `limit`); -1 when it
+ * meets a non-ASCII character.
+ */
+function classRun(text: string, from: number, limit: number, mask: number): number {
+  let end = from;
+  for (; end < limit; end++) {
+    const c = charCodeAt(text, end);
+    if (c >= 128) return -1;
+    if (!(CLASS[c]! & mask)) break;
+  }
+  return end;
+}
+
 /** Capitals then lower case letters (at least one letter at `from`), then a contraction. */
 function letters(text: string, from: number): number {
-  const length = text.length;
-  let end = from;
-  for (; end < length; end++) {
-    const c = charCodeAt(text, end);
-    if (c >= 128) return -1;
-    if (!(CLASS[c]! & UPPER)) break;
-  }
-  for (; end < length; end++) {
-    const c = charCodeAt(text, end);
-    if (c >= 128) return -1;
-    if (!(CLASS[c]! & LOWER)) break;
-  }
+  const capitals = classRun(text, from, text.length, UPPER);
+  if (capitals < 0) return -1;
+  const end = classRun(text, capitals, text.length, LOWER);
+  if (end < 0) return -1;
   if (charCodeAt(text, end) !== APOSTROPHE) return end;
   // `| 32` lowers an ASCII capital; NaN past the end becomes 32, which matches nothing.
   const a = charCodeAt(text, end + 1) | 32;
@@ -88,25 +94,14 @@ function letters(text: string, from: number): number {
 
 /** One to three digits. */
 function digits(text: string, from: number): number {
-  const limit = Math.min(from + 3, text.length);
-  let end = from + 1;
-  for (; end < limit; end++) {
-    const c = charCodeAt(text, end);
-    if (c >= 128) return -1;
-    if (!(CLASS[c]! & DIGIT)) break;
-  }
-  return end;
+  return classRun(text, from + 1, Math.min(from + 3, text.length), DIGIT);
 }
 
 /** The rest of a punctuation run (its first character is before `from`), then line breaks and slashes. */
 function punctuation(text: string, from: number): number {
   const length = text.length;
-  let end = from;
-  for (; end < length; end++) {
-    const c = charCodeAt(text, end);
-    if (c >= 128) return -1;
-    if (!(CLASS[c]! & OTHER)) break;
-  }
+  let end = classRun(text, from, length, OTHER);
+  if (end < 0) return -1;
   for (; end < length; end++) {
     const c = charCodeAt(text, end);
     if (c !== 10 && c !== 13 && c !== SLASH) break;

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { countTokens, encodeGenerator } from 'gpt-tokenizer/encoding/o200k_base';
 import { getEncoding } from 'js-tiktoken';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../test/support/prng.js';
 import { o200kPieceEnd } from './o200k-pieces.js';
 import { PieceCounter } from './piece-counter.js';
 import { gptTokenizerEncoder } from './tokenizer.js';
@@ -36,11 +37,7 @@ describe('PieceCounter: counts text as the sum of its cached pieces', () => {
     expect(pieces.count(all)).toBe(engine(all));
     // Random mixes of the same texts' characters (seeded, reproducible).
     const chars = [...all];
-    let seed = 7;
-    const next = () => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed / 2 ** 32;
-    };
+    const next = seededRandom(7);
     for (let i = 0; i < 2_000; i++) {
       let text = '';
       for (let n = 1 + Math.floor(next() * 40); n > 0; n--) text += chars[Math.floor(next() * chars.length)];
@@ -168,11 +165,7 @@ describe('PieceCounter: counts text as the sum of its cached pieces', () => {
     for (const text of texts) expect(encoder.count(text)).toBe(engine(text));
     // Random mixes of words and characters: new pieces learnt from whole passes, then known ones.
     const words = texts.join(' ').split(/(?=[ \n])/);
-    let seed = 11;
-    const next = () => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed / 2 ** 32;
-    };
+    const next = seededRandom(11);
     for (let i = 0; i < 1_000; i++) {
       let text = '';
       for (let n = 1 + Math.floor(next() * 30); n > 0; n--) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../../test/support/prng.js';
 import { LruMap } from './lru-map.js';
 
 /** A plainly correct LRU to compare with: an array, most recent last. */
@@ -29,21 +30,12 @@ class ReferenceLru {
   }
 }
 
-/** A small deterministic PRNG, so that a failure replays. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 describe('LruMap', () => {
   it('evicts exactly what a reference LRU evicts, over long runs of reads, writes, deletes and clears', () => {
     const max = 50;
     const lru = new LruMap(max, Number.MAX_SAFE_INTEGER);
     const ref = new ReferenceLru(max);
-    const random = prng(7);
+    const random = seededRandom(7);
     let clears = 0;
     for (let step = 0; step < 60_000; step++) {
       // Keys from a range a little larger than the bound, so that reads hit, writes evict, and V8's map
