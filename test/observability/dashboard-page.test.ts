@@ -282,6 +282,8 @@ describe.skipIf(!haveChromium)('/dashboard in headless Chromium', () => {
       // The rest of the page is drawn from the same summary.
       expect(Number(await other.locator('[data-chart="latency"] svg').getAttribute('data-drawn'))).toBe(3);
     } finally {
+      // The page keeps polling: a poll caught mid-route when the page closes must not reject.
+      await other.unrouteAll({ behavior: 'ignoreErrors' });
       await other.close();
     }
   });
@@ -307,6 +309,7 @@ describe.skipIf(!haveChromium)('/dashboard in headless Chromium', () => {
       answering = true;
       await offline.locator('#status[data-status="live"]').waitFor();
     } finally {
+      await offline.unrouteAll({ behavior: 'ignoreErrors' });
       await offline.close();
     }
   });
