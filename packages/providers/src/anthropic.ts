@@ -18,7 +18,7 @@ import {
 import { type ErrorScope, hasError, inBandError, malformed, transportError } from './errors.js';
 import { type ModelFilter, modelMatcher } from './models.js';
 import { SseParser, SseSyntaxError } from './sse.js';
-import { createEndpoint, type Endpoint, isJson, post, type Response, readText } from './transport.js';
+import { createEndpoint, type Endpoint, isJson, post, postForText, type Response, readText } from './transport.js';
 
 export interface AnthropicOptions {
   /** Provider id within the gateway. Default `'anthropic'`. */
@@ -85,10 +85,10 @@ class AnthropicProvider implements Provider {
     // A signal that can never fire is not worth a listener per request.
     const signal = ctx.cancellable ? ctx.signal : undefined;
     const body = JSON.stringify(toAnthropicRequest(ctx.targetRequest, this.defaultMaxTokens, ctx.streaming));
-    const res = await post(ctx.dispatcher, signal, endpoint, this.messagesPath, body);
     if (!ctx.streaming) {
-      return responseReply(parseMessage(endpoint, await readText(endpoint, res, signal), res.statusCode));
+      return responseReply(await postForText(ctx.dispatcher, signal, endpoint, this.messagesPath, body, parseMessage));
     }
+    const res = await post(ctx.dispatcher, signal, endpoint, this.messagesPath, body);
     if (isJson(res.headers['content-type'])) {
       return responseAsStream(parseMessage(endpoint, await readText(endpoint, res, signal), res.statusCode));
     }

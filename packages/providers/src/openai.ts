@@ -17,6 +17,7 @@ import { type ErrorScope, hasError, inBandError, malformed, transportError } fro
 import { type ModelFilter, modelMatcher } from './models.js';
 import { SseParser, SseSyntaxError } from './sse.js';
 import { createEndpoint, type Endpoint, isJson, post, postForText, type Response, readText } from './transport.js';
+import { postWhole } from './whole-answer.js';
 
 export interface OpenAIOptions {
   /** Provider id within the gateway. Default `'openai'`. */
@@ -109,12 +110,11 @@ class OpenAIProvider implements Provider {
     ctx: { signal: AbortSignal; dispatcher: Dispatcher },
   ): Promise<EmbeddingResponse> {
     const endpoint = this.endpoint;
-    const res = await post(ctx.dispatcher, ctx.signal, endpoint, this.embeddingsPath, JSON.stringify(request));
-    const text = await readText(endpoint, res, ctx.signal);
-    const body = parseJson(endpoint, text, res.statusCode);
+    const res = await postWhole(ctx.dispatcher, ctx.signal, endpoint, this.embeddingsPath, JSON.stringify(request));
+    const body = parseJson(endpoint, res.text, res.statusCode);
     if (hasError(body)) throw inBandError(endpoint, body);
     if (!Array.isArray((body as Partial<EmbeddingResponse>).data)) {
-      throw malformed(endpoint, 'embeddings response without data', text, res.statusCode);
+      throw malformed(endpoint, 'embeddings response without data', res.text, res.statusCode);
     }
     return body as EmbeddingResponse;
   }

@@ -295,6 +295,58 @@ describe('secrets', () => {
   });
 });
 
+describe('whole answers', () => {
+  it('quotes the start of an error body past 64 KiB and drops the rest with the connection', async () => {
+    handler = (_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.write(`overloaded ${'x'.repeat(70 * 1024)}`);
+      setTimeout(() => res.end('never read'), 300);
+    };
+    const err = await sendError(openai({ baseURL: base }));
+    expect(err).toBeInstanceOf(UpstreamServerError);
+    expect(err.status).toBe(503);
+    expect(err.message).toContain('overloaded');
+    await waitFor(() => cutOff === 1);
+  });
+
+  it('closes the upstream connection when the signal aborts while the answer is on its way', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id": "chatcmpl-1", ');
+    };
+    const controller = new AbortController();
+    const pending = sendError(openai({ baseURL: base }), { signal: controller.signal });
+    await waitFor(() => lastRequest !== undefined);
+    controller.abort(new Error('client left'));
+    expect(await pending).toBeInstanceOf(AbortError);
+    await waitFor(() => cutOff === 1);
+  });
+
+  it('undoes two content-codings, the last applied first', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate, gzip' });
+      res.end(gzipSync(deflateSync(Buffer.from(JSON.stringify(completion)))));
+    };
+    const reply = await send(openai({ baseURL: base }));
+    expect(reply.type === 'response' && reply.response).toEqual(completion);
+  });
+
+  it('maps a 200 body that does not decode to MalformedResponseError', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end('not gzip at all');
+    };
+    const err = await sendError(openai({ baseURL: base }));
+    expect(err).toBeInstanceOf(MalformedResponseError);
+  });
+
+  it('drops a byte order mark before the JSON', async () => {
+    handler = (_req, res) => json(res, 200, `\uFEFF${JSON.stringify(completion)}`);
+    const reply = await send(openai({ baseURL: base }));
+    expect(reply.type === 'response' && reply.response).toEqual(completion);
+  });
+});
+
 describe('transport failures', () => {
   it('maps a 200 body that is not JSON to MalformedResponseError', async () => {
     handler = (_req, res) => json(res, 200, '{"id": "x", "choi');

@@ -3,6 +3,7 @@ import { createBrotliDecompress, createGunzip, createInflate, createZstdDecompre
 import { ConfigError } from '@flowgate/core';
 import type { Dispatcher } from 'undici';
 import { type ErrorScope, httpError, transportError } from './errors.js';
+import { ERROR_BODY_LIMIT, postWhole } from './whole-answer.js';
 
 /** Everything a provider needs to send to one upstream; built once per provider. */
 export interface Endpoint extends ErrorScope {
@@ -98,12 +99,9 @@ function decoded(res: Dispatcher.ResponseData): Response {
   return { statusCode: res.statusCode, headers: res.headers, body };
 }
 
-/** Most of an error body we read to quote it; the rest is dropped with the connection. */
-const ERROR_BODY_LIMIT = 64 * 1024;
-
 /**
- * POSTs `body` to `endpoint.origin + path`. Resolves with a 2xx response as soon as its headers are in (the body
- * is left unread); anything else is read (capped) and thrown as the matching typed error.
+ * POSTs `body` to `endpoint.origin + path` for a streamed answer. Resolves with a 2xx response as soon as its
+ * headers are in (the body is left unread); anything else is read (capped) and thrown as the matching typed error.
  */
 export async function post(
   dispatcher: Dispatcher,
@@ -130,7 +128,7 @@ export async function post(
   return res;
 }
 
-/** `post`, then the whole body as text, handed to `parse` with the status (the whole-answer path). */
+/** The whole answer (see whole-answer.ts), its text handed to `parse` with the status. */
 export async function postForText<T>(
   dispatcher: Dispatcher,
   signal: AbortSignal | undefined,
@@ -139,8 +137,8 @@ export async function postForText<T>(
   body: string,
   parse: (scope: ErrorScope, text: string, status: number) => T,
 ): Promise<T> {
-  const res = await post(dispatcher, signal, endpoint, path, body);
-  return parse(endpoint, await readText(endpoint, res, signal), res.statusCode);
+  const answer = await postWhole(dispatcher, signal, endpoint, path, body);
+  return parse(endpoint, answer.text, answer.statusCode);
 }
 
 /** A non-2xx answer: reads its body (capped) and throws the matching typed error. */
