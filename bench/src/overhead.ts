@@ -3,6 +3,9 @@
  *
  * In one run, against one mock provider (in a child process), it measures
  *   raw      undici `request()` + JSON parse of the answer (the floor),
+ *   raw, dispatch()   the same through `dispatch()` with a handler that collects the bytes: the transport
+ *            flowgate's providers use for whole answers (no Readable per answer); the run also prints the
+ *            ratios against this row,
  *   gateway  `gateway.complete()` with no plugins, no OpenTelemetry SDK registered,
  *   gw+sdk   the same with the SDK: every call sampled, batch span processor (the SDK's defaults, as
  *            startTelemetry sets it up) to a no-op exporter that counts the spans it gets (the run
@@ -26,6 +29,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { postJsonByDispatch } from './lib/dispatch-json.js';
 import {
   BENCH_REQUEST,
   countingSpanExporter,
@@ -66,6 +70,12 @@ export async function main(): Promise<void> {
     });
     if (res.statusCode !== 200) throw new Error(`mock answered ${res.statusCode}`);
     await res.body.json();
+  };
+
+  // The same request through dispatch() with a collecting handler: the transport the providers use.
+  const rawDispatch = async () => {
+    const res = await postJsonByDispatch(agent, url, JSON.stringify(request));
+    if (res.status !== 200) throw new Error(`mock answered ${res.status}`);
   };
 
   // A proxy provider with no SDK behind it: exactly what the API hands out when nothing is registered.
@@ -117,6 +127,7 @@ export async function main(): Promise<void> {
   };
   const modes: [string, () => Promise<unknown>][] = [
     ['raw undici', raw],
+    ['raw undici, dispatch()', rawDispatch],
     ['gateway', () => plain.complete(request)],
     ['gateway + OTel SDK', () => traced(withSdk.complete(request))],
     ['gateway + SDK, pre-aggregated', () => traced(withAggregated.complete(request))],
@@ -199,7 +210,8 @@ export async function main(): Promise<void> {
       rows,
     ),
   );
-  const [, gwRow, sdkRow, aggRow] = modes.map((_, m) => ({ s: summarize(lat[m]!), r: median(rps[m]!) }));
+  const at = modes.map((_, m) => ({ s: summarize(lat[m]!), r: median(rps[m]!), cpu: median(cpuPerCall[m]!) }));
+  const [, dispatchRow, gwRow, sdkRow, aggRow] = at;
   console.log(
     '\ntargets (the SDK rows: pre-aggregated, as @flowgate/telemetry sets it up; SDK instruments in brackets):',
   );
@@ -208,12 +220,21 @@ export async function main(): Promise<void> {
     `  gateway + SDK throughput >= 75% of raw: ${fmt((aggRow!.r / baseRps) * 100)}% (${fmt((sdkRow!.r / baseRps) * 100)}%)`,
   );
   console.log(
-    `  cross-check, raw's CPU per call over each: gateway ${fmt((baseCpu / median(cpuPerCall[1]!)) * 100)}%, with the SDK ${fmt(
-      (baseCpu / median(cpuPerCall[3]!)) * 100,
-    )}% (${fmt((baseCpu / median(cpuPerCall[2]!)) * 100)}%)`,
+    `  cross-check, raw's CPU per call over each: gateway ${fmt((baseCpu / gwRow!.cpu) * 100)}%, with the SDK ${fmt(
+      (baseCpu / aggRow!.cpu) * 100,
+    )}% (${fmt((baseCpu / sdkRow!.cpu) * 100)}%)`,
   );
   console.log(
     `  gateway + SDK added latency <= 20 us at the median: ${fmt(aggRow!.s.p50 - base.p50)} us (${fmt(sdkRow!.s.p50 - base.p50)} us)`,
+  );
+  // The providers read whole answers through dispatch(), so the same figures against that row too.
+  const d = dispatchRow!;
+  console.log(
+    `against "raw undici, dispatch()" (the providers' transport): gateway ${fmt((gwRow!.r / d.r) * 100)}%, with the SDK ${fmt(
+      (aggRow!.r / d.r) * 100,
+    )}% (${fmt((sdkRow!.r / d.r) * 100)}%) of its throughput; added p50 ${fmt(gwRow!.s.p50 - d.s.p50)} us, with the SDK ${fmt(
+      aggRow!.s.p50 - d.s.p50,
+    )} us (${fmt(sdkRow!.s.p50 - d.s.p50)} us)`,
   );
 
   await plain.close();

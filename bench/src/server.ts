@@ -5,6 +5,8 @@
  *   (a) mock      the mock provider directly (the upstream alone),
  *   (b) proxy     a minimal undici proxy: parse the JSON request, forward it, parse the answer, reply
  *                 (the practical ceiling of a Node gateway; written below),
+ *   (b') the same proxy forwarding through `dispatch()` with a collecting handler instead of `request()`:
+ *                 the transport flowgate's providers use for whole answers (the run prints ratios against both),
  *   (c) flowgate  `flowgate serve` on one worker with the installed default plugins, every request
  *                 different (cache misses),
  *   (d) hit       the same server, one request repeated (cache hits; skipped without the cache plugin).
@@ -26,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent } from 'undici';
+import { postJsonByDispatch } from './lib/dispatch-json.js';
 import { startMockProcess } from './lib/mock-process.js';
 import { progress } from './lib/progress.js';
 import { fmt, summarize, table } from './lib/stats.js';
@@ -220,7 +223,7 @@ async function installedPlugins(wanted: string[]): Promise<{ installed: string[]
 // ---- (b) the minimal undici proxy, run as a child: FLOWGATE_BENCH_PROXY_UPSTREAM=url node server.js
 
 /** Parse, forward, parse the answer, reply: the least a gateway that understands the payload can do. */
-async function runProxy(upstream: string): Promise<void> {
+async function runProxy(upstream: string, byDispatch: boolean): Promise<void> {
   const agent = new Agent({ keepAliveTimeout: 60_000 });
   const target = new URL(`${upstream}/v1/chat/completions`);
   const server = createServer(
@@ -231,15 +234,23 @@ async function runProxy(upstream: string): Promise<void> {
       req.on('end', async () => {
         try {
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-          const up = await agent.request({
-            origin: target.origin,
-            path: target.pathname,
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-          });
-          const answer = JSON.stringify(await up.body.json());
-          res.writeHead(up.statusCode, {
+          let status: number;
+          let parsed: unknown;
+          if (byDispatch) {
+            ({ status, json: parsed } = await postJsonByDispatch(agent, target, JSON.stringify(body)));
+          } else {
+            const up = await agent.request({
+              origin: target.origin,
+              path: target.pathname,
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(body),
+            });
+            status = up.statusCode;
+            parsed = await up.body.json();
+          }
+          const answer = JSON.stringify(parsed);
+          res.writeHead(status, {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(answer),
           });
@@ -264,7 +275,7 @@ async function runProxy(upstream: string): Promise<void> {
 
 const self = fileURLToPath(import.meta.url);
 if (process.env.FLOWGATE_BENCH_PROXY_UPSTREAM && process.argv[1] === self) {
-  await runProxy(process.env.FLOWGATE_BENCH_PROXY_UPSTREAM);
+  await runProxy(process.env.FLOWGATE_BENCH_PROXY_UPSTREAM, process.env.FLOWGATE_BENCH_PROXY_DISPATCH === '1');
 }
 
 // ---- the run -------------------------------------------------------------------------------------
@@ -281,6 +292,10 @@ export async function main(): Promise<void> {
 
   const mock = await startMockProcess();
   const proxy = await spawnServer([self], { FLOWGATE_BENCH_PROXY_UPSTREAM: mock.url });
+  const dispatchProxy = await spawnServer([self], {
+    FLOWGATE_BENCH_PROXY_UPSTREAM: mock.url,
+    FLOWGATE_BENCH_PROXY_DISPATCH: '1',
+  });
   const configFile = join(dir, 'flowgate.config.json');
   await writeFile(
     configFile,
@@ -302,6 +317,13 @@ export async function main(): Promise<void> {
       body: MISS_BODY,
       unique: true,
       ...(proxy.child.pid !== undefined ? { pid: proxy.child.pid } : {}),
+    },
+    {
+      name: "(b') proxy, dispatch()",
+      url: `${dispatchProxy.url}/v1/chat/completions`,
+      body: MISS_BODY,
+      unique: true,
+      ...(dispatchProxy.child.pid !== undefined ? { pid: dispatchProxy.child.pid } : {}),
     },
     {
       name: '(c) flowgate, miss',
@@ -360,6 +382,7 @@ export async function main(): Promise<void> {
   } finally {
     await gateway.stop();
     await proxy.stop();
+    await dispatchProxy.stop();
     await mock.stop();
     await rm(dir, { recursive: true, force: true });
   }
@@ -408,5 +431,16 @@ export async function main(): Promise<void> {
         ? `, CPU per request ${fmt((b.cpuUsPerRequest / cRes.cpuUsPerRequest) * 100)}% of (b)'s efficiency`
         : '';
     console.log(`  c=${c}: throughput ${fmt(ratio * 100)}% ${ratio >= 0.8 ? '(met)' : '(not met)'}${cpuRatio}`);
+  }
+  // flowgate's providers read whole answers through dispatch(): the same ratios against the proxy that does too.
+  for (const c of CONCURRENCY) {
+    const b2 = results.get(`(b') proxy, dispatch()@${c}`);
+    const cRes = results.get(`(c) flowgate, miss@${c}`)!;
+    if (!b2) continue;
+    const cpu =
+      b2.cpuUsPerRequest !== undefined && cRes.cpuUsPerRequest !== undefined
+        ? `, CPU per request ${fmt((b2.cpuUsPerRequest / cRes.cpuUsPerRequest) * 100)}%`
+        : '';
+    console.log(`  against (b'), c=${c}: throughput ${fmt((cRes.rps / b2.rps) * 100)}%${cpu}`);
   }
 }
