@@ -7,8 +7,8 @@
  *            flowgate's providers use for whole answers (no Readable per answer); the run also prints the
  *            ratios against this row,
  *   gateway  `gateway.complete()` with no plugins, no OpenTelemetry SDK registered,
- *   gw+sdk   the same with the SDK: every call sampled, batch span processor (the SDK's defaults, as
- *            startTelemetry sets it up) to a no-op exporter that counts the spans it gets (the run
+ *   gw+sdk   the same with the SDK: every call sampled, the id generator and batch span processor (the
+ *            SDK's defaults) as startTelemetry sets them up, to a no-op exporter that counts the spans it gets (the run
  *            prints whether any was dropped), metrics collected by a periodic reader to a no-op
  *            exporter, recorded through the SDK's own instruments,
  *   gw+sdk, pre-aggregated   the same SDK set up as @flowgate/telemetry sets it up: counters and
@@ -23,7 +23,7 @@
 
 import { createGateway } from '@flowgate/core';
 import { openai } from '@flowgate/providers';
-import { AggregatedMetricProducer, AggregatingMeterProvider } from '@flowgate/telemetry';
+import { AggregatedMetricProducer, AggregatingMeterProvider, BufferedIdGenerator } from '@flowgate/telemetry';
 import { context, metrics, ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -92,6 +92,8 @@ export async function main(): Promise<void> {
   const spanExporter = countingSpanExporter();
   const tracerProvider = new TracerProvider({
     sampler: new AlwaysOnSampler(),
+    // The id generator startTelemetry gives the SDK.
+    idGenerator: new BufferedIdGenerator(),
     spanProcessors: [new BatchSpanProcessor({ exporter: spanExporter })],
   });
   const meterProvider = new MeterProvider({

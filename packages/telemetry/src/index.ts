@@ -1,5 +1,6 @@
 export { AggregatingMeterProvider } from './aggregation/meter.js';
 export { AggregatedMetricProducer } from './aggregation/producer.js';
+export { BufferedIdGenerator } from './ids.js';
 export {
   type MetricsOptions,
   startTelemetry,

@@ -8,6 +8,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type Sampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { AggregatingMeterProvider } from './aggregation/meter.js';
 import { AggregatedMetricProducer } from './aggregation/producer.js';
+import { BufferedIdGenerator } from './ids.js';
 
 export interface TracesOptions {
   /**
@@ -143,6 +144,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     // Explicit lists: empty ones mean "off" (the SDK then registers no provider) rather than
     // "read OTEL_*_EXPORTER"; flowgate exports no logs.
     spanProcessors,
+    idGenerator: new BufferedIdGenerator(),
     metricReaders: readers,
     logRecordProcessors: [],
     ...(options.traces && options.traces.sampler !== undefined ? { sampler: options.traces.sampler } : {}),
