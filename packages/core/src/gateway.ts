@@ -102,6 +102,7 @@ const SCOPE = '@flowgate/core';
 const RETRY = Symbol('retry');
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
 const CLIENT_SPAN = Object.freeze({ kind: SpanKind.CLIENT });
+const INTERNAL_SPAN = Object.freeze({ kind: SpanKind.INTERNAL });
 
 interface Finish {
   response?: ChatCompletion;
@@ -357,16 +358,13 @@ class GatewayImpl implements Gateway {
     if (call.span.isRecording()) {
       const parent: Context = trace.setSpan(context.active(), call.span);
       // The provider's name and address go on the call span; an attempt names its target only.
-      const attributes: Attributes = {
+      attemptSpan = this.tracer.startSpan(`attempt ${target.provider.id}`, INTERNAL_SPAN, parent);
+      // Set after the start, as on the call span: attributes given at the start the SDK cleans twice.
+      attemptSpan.setAttributes({
         [sc.ATTR_FLOWGATE_ATTEMPT]: attempt,
         [sc.ATTR_FLOWGATE_PROVIDER_ID]: target.provider.id,
         [sc.ATTR_GEN_AI_REQUEST_MODEL]: target.model,
-      };
-      attemptSpan = this.tracer.startSpan(
-        `attempt ${target.provider.id}`,
-        { kind: SpanKind.INTERNAL, attributes },
-        parent,
-      );
+      });
     }
     return new Attempt(call, target, attempt, attemptSpan);
   }
