@@ -4,6 +4,7 @@ import { PoolSaturatedError } from './errors.js';
 import type { PoolInstruments } from './metrics.js';
 import type { OriginRegistry } from './origin-registry.js';
 import type { OriginState } from './origin-state.js';
+import { poolNow, queuedOn } from './pool-scan.js';
 
 /**
  * The gateway's dispatcher: an undici Agent whose factory makes one Pool per origin with that origin's
@@ -29,11 +30,11 @@ export class PoolDispatcher extends Agent {
     const pool = state.pool;
     // Warm-up requests are never refused nor deferred: each must take a connection of its own.
     if (pool !== undefined && !pool.destroyed && scope?.reason !== 'warm_up') {
-      const s = pool.stats;
       if (state.busy) {
         // No connection is free and none may be added: this request would wait in the queue.
-        if (s.queued >= state.options.maxQueued) return this.refuse(state, s.queued, handler);
-      } else if (s.free === 0 && s.connected > s.running) {
+        const queued = queuedOn(pool);
+        if (queued >= state.options.maxQueued) return this.refuse(state, queued, handler);
+      } else if (poolNow(pool) === 'cooling') {
         // A connection has just finished a request, and undici hands it out again only one event-loop turn
         // later (to see a server that closes it right after its answer). Dispatched now, this request would
         // open a new connection instead: wait that turn and reuse the warm one.
