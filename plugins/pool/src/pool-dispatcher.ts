@@ -34,12 +34,17 @@ export class PoolDispatcher extends Agent {
         // No connection is free and none may be added: this request would wait in the queue.
         const queued = queuedOn(pool);
         if (queued >= state.options.maxQueued) return this.refuse(state, queued, handler);
-      } else if (poolNow(pool) === 'cooling') {
-        // A connection has just finished a request, and undici hands it out again only one event-loop turn
-        // later (to see a server that closes it right after its answer). Dispatched now, this request would
-        // open a new connection instead: wait that turn and reuse the warm one.
-        setImmediate(dispatchInScope, this, options, handler, state, scope);
-        return true;
+      } else {
+        const now = poolNow(pool);
+        if (now === 'cooling') {
+          // A connection has just finished a request, and undici hands it out again only one event-loop turn
+          // later (to see a server that closes it right after its answer). Dispatched now, this request would
+          // open a new connection instead: wait that turn and reuse the warm one.
+          setImmediate(dispatchInScope, this, options, handler, state, scope);
+          return true;
+        }
+        // It goes out on an open connection: no connection set-up for a connect scope to attribute.
+        if (now === 'free' && scope === undefined) return this.send(options, handler, state);
       }
     }
     return dispatchInScope(this, options, handler, state, scope);
