@@ -29,7 +29,11 @@ export class DeadlineList {
 /** One list per timeout length: within a list, later joins are due later, so the head is due first. */
 const lists = new Map<number, DeadlineList>();
 let ticker: NodeJS.Timeout | undefined;
-/** Entries scheduled: the ticker runs (and, like a call's own timer did, keeps the process alive) while any is. */
+/**
+ * Entries scheduled: the ticker keeps the process alive (as a call's own timer did) while any is. When the last
+ * one leaves, the ticker is unref'd rather than cleared, and stops at its next tick if none came back: calls
+ * made one after another would otherwise start and clear an interval each.
+ */
 let pending = 0;
 
 /** Schedules `entry` to expire `ms` from now. */
@@ -47,8 +51,10 @@ export function addDeadline(entry: DeadlineEntry, ms: number): void {
   if (list.tail) list.tail.deadlineNext = entry;
   else list.head = entry;
   list.tail = entry;
-  pending++;
-  ticker ??= setInterval(tick, TICK_MS);
+  if (pending++ === 0) {
+    if (ticker) ticker.ref();
+    else ticker = setInterval(tick, TICK_MS);
+  }
 }
 
 /** Unschedules `entry` (no-op when it already expired or was removed). */
@@ -64,13 +70,15 @@ export function removeDeadline(entry: DeadlineEntry): void {
   entry.deadlinePrev = undefined;
   entry.deadlineNext = undefined;
   if (list.head === undefined) lists.delete(list.ms);
-  if (--pending === 0 && ticker) {
-    clearInterval(ticker);
-    ticker = undefined;
-  }
+  if (--pending === 0) ticker?.unref();
 }
 
 function tick(): void {
+  if (pending === 0) {
+    clearInterval(ticker);
+    ticker = undefined;
+    return;
+  }
   const now = Date.now();
   for (const list of lists.values()) {
     let head = list.head;
