@@ -61,4 +61,17 @@ describe('poolNow', () => {
       await pool.close();
     }
   });
+
+  it('asks pool.stats for a pool whose clients are not under the keys it found (another copy of undici)', async () => {
+    const real = new Pool(url);
+    await (await real.request({ path: '/', method: 'GET' })).body.text();
+    poolNow(real); // finds the keys on a pool that has a client
+    await real.close();
+    expect(readsUndiciKeys()).toBe(true);
+    const stranger = (stats: Partial<Pool['stats']>) => ({ stats: { queued: 0, ...stats } }) as unknown as Pool;
+    expect(poolNow(stranger({ free: 1, connected: 1, running: 0 }))).toBe('free');
+    expect(poolNow(stranger({ free: 0, connected: 2, running: 1 }))).toBe('cooling');
+    expect(poolNow(stranger({ free: 0, connected: 1, running: 1 }))).toBe('busy');
+    expect(queuedOn(stranger({ queued: 3 }))).toBe(3);
+  });
 });

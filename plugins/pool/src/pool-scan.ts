@@ -33,13 +33,14 @@ let keys: Keys | null | undefined;
  */
 export function poolNow(pool: Pool): PoolNow {
   const k = keys === undefined ? lookUp(pool) : keys;
-  if (!k) {
+  const clients = k ? ((pool as unknown as Indexed)[k.clients] as Indexed[] | undefined) : undefined;
+  // No keys, or a pool of another copy of undici than the one they were found on: ask pool.stats.
+  if (!k || !Array.isArray(clients)) {
     const s = pool.stats;
     // (pool.stats cannot tell whether the client undici picks is one with a connection; most often it is.)
     if (s.free > 0) return 'free';
     return s.connected > s.running ? 'cooling' : 'busy';
   }
-  const clients = (pool as unknown as Indexed)[k.clients] as Indexed[];
   let cooling = false;
   // undici hands a request to the first client that takes requests; when that one has no connection, it opens one.
   let passed = false;
@@ -61,7 +62,8 @@ export function readsUndiciKeys(): boolean {
 /** Requests waiting in the pool's queue for a connection. */
 export function queuedOn(pool: Pool): number {
   const k = keys === undefined ? lookUp(pool) : keys;
-  return k ? ((pool as unknown as Indexed)[k.queued] as number) : pool.stats.queued;
+  const queued = k ? (pool as unknown as Indexed)[k.queued] : undefined;
+  return typeof queued === 'number' ? queued : pool.stats.queued;
 }
 
 function lookUp(pool: Pool): Keys | null | undefined {
