@@ -86,6 +86,7 @@ function expectShown(text: string | null, value: number, what: string): void {
   );
 }
 
+// Why skip: no Chromium on this machine and FLOWGATE_REQUIRE_CHROMIUM unset (see above); CI installs it and requires it.
 describe.skipIf(!haveChromium)('/dashboard in headless Chromium', () => {
   let gateway: ExampleGateway;
   let url = '';

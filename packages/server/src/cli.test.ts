@@ -193,6 +193,7 @@ if (!built)
   );
 
 describe('flowgate serve as a process', () => {
+  // Why skip: the CLI runs from dist/, which a test run before `tsc -b` does not have (CI builds first).
   it.skipIf(!built)('SIGTERM drains the call in flight, then exits 0', async () => {
     mock.configure('slow', { latencyMs: 400 });
     const config = join(dir, 'slow.json');
@@ -238,6 +239,7 @@ describe('flowgate serve as a process', () => {
     expect(stderr).toContain('SIGTERM, draining');
   });
 
+  // Why skip: as above, plus it counts the workers through /proc, which only Linux has.
   it.skipIf(!built || !existsSync('/proc/self/task'))(
     '--workers 2 forks workers, restarts a dead one, and stops on SIGTERM',
     async () => {

@@ -65,6 +65,7 @@ describe('/metrics', () => {
     expect(exposition).toContain('service_name="flowgate-test"');
   });
 
+  // Why skip: promtool (Debian's prometheus package) is not installed here; CI installs it.
   it.skipIf(!promtool)('passes promtool check metrics', () => {
     const r = spawnSync(promtool!, ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
