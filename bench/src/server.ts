@@ -422,25 +422,22 @@ export async function main(): Promise<void> {
     table(['mode', 'conc.', 'req/s', 'vs (b)', 'p50 ms', 'p99 ms', 'CPU us/req', '(b) CPU / this', 'errors'], rows),
   );
   console.log('\ntarget: (c) >= 80% of (b) on one worker (throughput; CPU per request as the steadier cross-check)');
-  for (const c of CONCURRENCY) {
-    const b = results.get(`(b) undici proxy@${c}`)!;
-    const cRes = results.get(`(c) flowgate, miss@${c}`)!;
-    const ratio = cRes.rps / b.rps;
-    const cpuRatio =
-      b.cpuUsPerRequest !== undefined && cRes.cpuUsPerRequest !== undefined
-        ? `, CPU per request ${fmt((b.cpuUsPerRequest / cRes.cpuUsPerRequest) * 100)}% of (b)'s efficiency`
-        : '';
-    console.log(`  c=${c}: throughput ${fmt(ratio * 100)}% ${ratio >= 0.8 ? '(met)' : '(not met)'}${cpuRatio}`);
-  }
-  // flowgate's providers read whole answers through dispatch(): the same ratios against the proxy that does too.
-  for (const c of CONCURRENCY) {
-    const b2 = results.get(`(b') proxy, dispatch()@${c}`);
-    const cRes = results.get(`(c) flowgate, miss@${c}`)!;
-    if (!b2) continue;
-    const cpu =
-      b2.cpuUsPerRequest !== undefined && cRes.cpuUsPerRequest !== undefined
-        ? `, CPU per request ${fmt((b2.cpuUsPerRequest / cRes.cpuUsPerRequest) * 100)}%`
-        : '';
-    console.log(`  against (b'), c=${c}: throughput ${fmt((cRes.rps / b2.rps) * 100)}%${cpu}`);
+  // flowgate's providers read whole answers through dispatch(): the same ratios against (b'), the proxy that does too.
+  for (const [base, label] of [
+    ['(b) undici proxy', ''],
+    ["(b') proxy, dispatch()", "against (b'), "],
+  ] as const) {
+    for (const c of CONCURRENCY) {
+      const b = results.get(`${base}@${c}`);
+      const cRes = results.get(`(c) flowgate, miss@${c}`);
+      if (!b || !cRes) continue;
+      const ratio = cRes.rps / b.rps;
+      const verdict = label === '' ? (ratio >= 0.8 ? ' (met)' : ' (not met)') : '';
+      const cpu =
+        b.cpuUsPerRequest !== undefined && cRes.cpuUsPerRequest !== undefined
+          ? `, CPU per request ${fmt((b.cpuUsPerRequest / cRes.cpuUsPerRequest) * 100)}% of ${base.slice(0, base.indexOf(' '))}'s efficiency`
+          : '';
+      console.log(`  ${label}c=${c}: throughput ${fmt(ratio * 100)}%${verdict}${cpu}`);
+    }
   }
 }

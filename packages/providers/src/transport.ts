@@ -2,6 +2,7 @@ import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
 import { ConfigError } from '@flowgate/core';
 import type { Dispatcher } from 'undici';
+import { decodersFor } from './content-coding.js';
 import { type ErrorScope, httpError, transportError } from './errors.js';
 import { ERROR_BODY_LIMIT, postWhole } from './whole-answer.js';
 
@@ -63,7 +64,7 @@ export interface Response {
   body: Readable;
 }
 
-const DECODERS: Record<string, (() => Transform) | undefined> = {
+const DECODERS: Readonly<Record<string, (() => Transform) | undefined>> = {
   gzip: () => createGunzip(),
   'x-gzip': () => createGunzip(),
   deflate: () => createInflate(),
@@ -76,20 +77,10 @@ const DECODERS: Record<string, (() => Transform) | undefined> = {
  * uncompressed answers (the common case for JSON APIs on a LAN) pay one header lookup.
  */
 function decoded(res: Dispatcher.ResponseData): Response {
-  const encoding = res.headers['content-encoding'];
-  if (encoding === undefined || encoding === 'identity') return res;
-  const codings = (Array.isArray(encoding) ? encoding.join(',') : encoding)
-    .split(',')
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '' && c !== 'identity');
-  if (codings.length === 0) return res;
+  const makers = decodersFor(res.headers['content-encoding'], DECODERS);
+  if (makers === undefined) return res;
   const streams: (Readable | Transform)[] = [res.body];
-  // Codings are listed in the order they were applied; undo them last first.
-  for (let i = codings.length - 1; i >= 0; i--) {
-    const make = DECODERS[codings[i]!];
-    if (!make) return res; // an unknown coding: hand the bytes on; parsing will say they are malformed
-    streams.push(make());
-  }
+  for (const make of makers) streams.push(make());
   const body = streams.reduce((src, dst) => src.pipe(dst as Transform)) as Readable;
   // Errors of any stage surface on the last one, and destroying it tears the whole chain down.
   for (const s of streams.slice(0, -1)) {

@@ -2,13 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate, zstdDecompress } from 'node:zlib';
 import type { Dispatcher } from 'undici';
+import { decodersFor } from './content-coding.js';
 import { type ErrorScope, httpError, transportError } from './errors.js';
 
 /** Most of an error body we read to quote it; the rest is dropped with the connection. */
 export const ERROR_BODY_LIMIT = 64 * 1024;
 
 type Decode = (input: Buffer) => Promise<Buffer>;
-const DECODERS: Record<string, Decode | undefined> = {
+const DECODERS: Readonly<Record<string, Decode | undefined>> = {
   gzip: promisify(gunzip),
   'x-gzip': promisify(gunzip),
   deflate: promisify(inflate),
@@ -133,12 +134,12 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   private finish(): void {
     this.settle();
     const raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-    const encoding = this.headers['content-encoding'];
-    if (encoding === undefined || encoding === 'identity') {
+    const decoders = decodersFor(this.headers['content-encoding'], DECODERS);
+    if (decoders === undefined) {
       this.answer(raw);
       return;
     }
-    decode(raw, encoding).then(
+    decode(raw, decoders).then(
       (bytes) => this.answer(bytes),
       (err: unknown) => {
         // A 2xx answer that does not decode is malformed; an error answer keeps its status without a message.
@@ -157,18 +158,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Undoes the answer's content-codings, last applied first; an unknown coding leaves the bytes as they are. */
-async function decode(raw: Buffer, encoding: string | string[]): Promise<Buffer> {
-  const codings = (Array.isArray(encoding) ? encoding.join(',') : encoding)
-    .split(',')
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '' && c !== 'identity');
-  const decoders: Decode[] = [];
-  for (let i = codings.length - 1; i >= 0; i--) {
-    const d = DECODERS[codings[i]!];
-    if (!d) return raw; // unknown: hand the bytes on; parsing will say they are malformed
-    decoders.push(d);
-  }
+async function decode(raw: Buffer, decoders: readonly Decode[]): Promise<Buffer> {
   let bytes = raw;
   for (const d of decoders) bytes = await d(bytes);
   return bytes;
